@@ -1,0 +1,278 @@
+"""PrivateCluster: an EKS cluster with a private API endpoint and a managed node group, or an
+existing cluster given by name (with the node ASGs and security group the NLB must reach).
+
+Created clusters: authentication mode API with access entries (the aws-auth ConfigMap path fails
+on private-only clusters), secrets encrypted with a rotating KMS key, all five control-plane log
+types into a log group created first (so it has a retention), nodes in private subnets only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_eks as eks
+
+from components.config import ClusterSettings
+from components.lookups import AccountFacts
+
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+NODE_MANAGED_POLICIES = (
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEC2ContainerRegistryPullOnly",
+    "AmazonEKS_CNI_Policy",
+)
+
+
+def kubeconfig_for(name: str, endpoint: str, ca_data: str, region: str) -> str:
+    """A kubeconfig that authenticates with `aws eks get-token` as whoever runs Pulumi."""
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": name,
+                    "cluster": {"server": endpoint, "certificate-authority-data": ca_data},
+                }
+            ],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "current-context": name,
+            "users": [
+                {
+                    "name": name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": [
+                                "eks",
+                                "get-token",
+                                "--cluster-name",
+                                name,
+                                "--region",
+                                region,
+                                "--output",
+                                "json",
+                            ],
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
+def _trust(service: str, account_id: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                }
+            ],
+        }
+    )
+
+
+def _first_asg_name(resources: Sequence[aws.eks.outputs.NodeGroupResource]) -> str:
+    """A managed node group has one Auto Scaling group; EKS names it."""
+    groups = resources[0].autoscaling_groups or []
+    return groups[0].name or "" if groups else ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrivateClusterArgs:
+    settings: ClusterSettings
+    facts: AccountFacts
+    vpc_id: pulumi.Input[str]
+    subnet_ids: list[pulumi.Output[str]]
+    log_retention_days: int
+    log_kms_key_arn: pulumi.Input[str] | None = None
+    tags: dict[str, str] | None = None
+
+
+class PrivateCluster(pulumi.ComponentResource):
+    cluster_name: pulumi.Output[str]
+    """The EKS cluster's name."""
+    kubeconfig: pulumi.Output[str]
+    """Kubeconfig (JSON, secret) for the Kubernetes provider."""
+    node_security_group_id: pulumi.Output[str]
+    """The security group on the nodes: it must admit the NLB on the node port."""
+    node_asg_names: list[pulumi.Output[str]]
+    """The Auto Scaling groups whose instances are NLB targets (one per node group)."""
+
+    def __init__(
+        self, name: str, args: PrivateClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("xacct:cluster:PrivateCluster", name, None, opts)
+        settings = args.settings
+        if settings.existing:
+            self._use_existing(args)
+        else:
+            self._create(name, args)
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "node_security_group_id": self.node_security_group_id,
+            }
+        )
+
+    def _use_existing(self, args: PrivateClusterArgs) -> None:
+        settings = args.settings
+        found = aws.eks.get_cluster(name=settings.name)
+        self.cluster_name = pulumi.Output.from_input(settings.name)
+        self.kubeconfig = pulumi.Output.secret(
+            kubeconfig_for(
+                settings.name,
+                found.endpoint,
+                found.certificate_authorities[0].data,
+                args.facts.region,
+            )
+        )
+        self.node_security_group_id = pulumi.Output.from_input(
+            settings.existing_node_security_group_id or ""
+        )
+        self.node_asg_names = [
+            pulumi.Output.from_input(asg) for asg in settings.existing_node_asg_names
+        ]
+
+    def _create(self, name: str, args: PrivateClusterArgs) -> None:
+        settings, facts = args.settings, args.facts
+        child = pulumi.ResourceOptions(parent=self)
+        tags = args.tags or {}
+
+        secrets_key = aws.kms.Key(
+            f"{name}-secrets",
+            description=f"EKS secrets encryption for {settings.name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=tags,
+            opts=child,
+        )
+        # EKS writes control-plane logs here; created first so it has a retention and a key.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane",
+            name=f"/aws/eks/{settings.name}/cluster",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.log_kms_key_arn,
+            tags=tags,
+            opts=child,
+        )
+        service_role = aws.iam.Role(
+            f"{name}-cluster",
+            assume_role_policy=_trust("eks.amazonaws.com", facts.account_id),
+            tags=tags,
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-cluster-policy",
+            role=service_role.name,
+            policy_arn=f"arn:{facts.partition}:iam::aws:policy/AmazonEKSClusterPolicy",
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-cluster-secrets-key",
+            role=service_role.id,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": [
+                                "kms:Encrypt",
+                                "kms:Decrypt",
+                                "kms:ListGrants",
+                                "kms:DescribeKey",
+                                "kms:CreateGrant",
+                            ],
+                            "Resource": secrets_key.arn,
+                        }
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        access_entries = {
+            f"admin-{index}": eks.AccessEntryArgs(
+                principal_arn=arn,
+                access_policies={
+                    "cluster-admin": eks.AccessPolicyAssociationArgs(
+                        policy_arn=CLUSTER_ADMIN_POLICY,
+                        access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                    )
+                },
+            )
+            for index, arn in enumerate(settings.admin_arns)
+        }
+        public = bool(settings.public_access_cidrs)
+        cluster = eks.Cluster(
+            f"{name}-eks",
+            name=settings.name,
+            version=settings.version,
+            vpc_id=args.vpc_id,
+            private_subnet_ids=args.subnet_ids,
+            endpoint_private_access=True,
+            endpoint_public_access=public,
+            public_access_cidrs=list(settings.public_access_cidrs) if public else None,
+            authentication_mode=eks.AuthenticationMode.API,
+            access_entries=access_entries or None,
+            encryption_config_key_arn=secrets_key.arn,
+            enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
+            service_role=service_role,
+            skip_default_node_group=True,
+            # EKS's own cluster security group then guards control plane and managed nodes.
+            skip_default_security_groups=True,
+            node_associate_public_ip_address=False,
+            create_oidc_provider=True,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+        )
+
+        node_role = aws.iam.Role(
+            f"{name}-nodes",
+            assume_role_policy=_trust("ec2.amazonaws.com", facts.account_id),
+            tags=tags,
+            opts=child,
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-nodes-{policy}",
+                role=node_role.name,
+                policy_arn=f"arn:{facts.partition}:iam::aws:policy/{policy}",
+                opts=child,
+            )
+            for policy in NODE_MANAGED_POLICIES
+        ]
+        node_group = aws.eks.NodeGroup(
+            f"{name}-nodes",
+            cluster_name=settings.name,
+            node_role_arn=node_role.arn,
+            subnet_ids=args.subnet_ids,
+            instance_types=[settings.node_instance_type],
+            ami_type="AL2023_x86_64_STANDARD",
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                desired_size=settings.node_count,
+                min_size=settings.node_count,
+                max_size=settings.node_count + 2,
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster, *attachments]),
+        )
+
+        self.cluster_name = pulumi.Output.from_input(settings.name)
+        self.kubeconfig = pulumi.Output.secret(cluster.kubeconfig_json)
+        # With skip_default_security_groups this is the EKS-created cluster security group,
+        # which EKS puts on managed nodes that have no launch template.
+        self.node_security_group_id = cluster.cluster_security_group_id
+        self.node_asg_names = [node_group.resources.apply(_first_asg_name)]

@@ -1,0 +1,88 @@
+"""LogsKey: a customer-managed KMS key (rotating) that CloudWatch Logs and CloudTrail may use."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.lookups import AccountFacts
+
+
+def logs_key_policy(facts: AccountFacts) -> dict[str, object]:
+    """The account administers the key; Logs and CloudTrail may use it only for this account."""
+    account, region, partition = facts.account_id, facts.region, facts.partition
+    logs_arns = f"arn:{partition}:logs:{region}:{account}:*"
+    trail_arns = f"arn:{partition}:cloudtrail:*:{account}:trail/*"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministers",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchLogsOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": [
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                "Resource": "*",
+                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": logs_arns}},
+            },
+            {
+                "Sid": "CloudTrailOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_arns},
+                },
+            },
+        ],
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogsKeyArgs:
+    facts: AccountFacts
+    tags: dict[str, str] | None = None
+
+
+class LogsKey(pulumi.ComponentResource):
+    arn: pulumi.Output[str]
+    """The key ARN, for log groups, the trail and its bucket."""
+
+    def __init__(
+        self, name: str, args: LogsKeyArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("xacct:audit:LogsKey", name, None, opts)
+        key = aws.kms.Key(
+            f"{name}-key",
+            description="xacct: CloudWatch Logs and CloudTrail encryption",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=json.dumps(logs_key_policy(args.facts)),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.kms.Alias(
+            f"{name}-alias",
+            name=f"alias/{name}",
+            target_key_id=key.key_id,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.arn = key.arn
+        self.register_outputs({"arn": self.arn})

@@ -1,0 +1,64 @@
+"""Facts about the account and region the stack deploys into, read once before any resource.
+
+These are synchronous data-source calls (plain values, not Outputs): the program needs the AZ IDs,
+subnet CIDRs and account id to decide *how many* resources to declare (one subnet per AZ, one
+target per endpoint IP), and deciding that inside `apply` would mean creating resources there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountFacts:
+    account_id: str
+    region: str
+    partition: str
+    az_names_by_id: dict[str, str]
+    """Availability-zone ID → this account's name for it, in the region's order."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubnetFacts:
+    id: str
+    vpc_id: str
+    az_id: str
+    cidr: str
+
+
+def account_facts() -> AccountFacts:
+    identity = aws.get_caller_identity()
+    region = aws.get_region()
+    partition = aws.get_partition()
+    zones = aws.get_availability_zones(
+        state="available",
+        filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+    )
+    return AccountFacts(
+        account_id=identity.account_id,
+        region=region.region,
+        partition=partition.partition,
+        az_names_by_id=dict(zip(zones.zone_ids, zones.names, strict=True)),
+    )
+
+
+def subnet_facts(subnet_ids: tuple[str, ...]) -> list[SubnetFacts]:
+    facts = []
+    for subnet_id in subnet_ids:
+        subnet = aws.ec2.get_subnet(id=subnet_id)
+        facts.append(
+            SubnetFacts(
+                id=subnet_id,
+                vpc_id=subnet.vpc_id,
+                az_id=subnet.availability_zone_id,
+                cidr=subnet.cidr_block,
+            )
+        )
+    return facts
+
+
+def vpc_cidr(vpc_id: str) -> str:
+    return aws.ec2.get_vpc(id=vpc_id).cidr_block

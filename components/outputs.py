@@ -1,0 +1,78 @@
+"""Stack output keys: the one list that the program, the tests, the scripts and the policies share.
+
+The consumer reads the provider's outputs through a StackReference and the provider reads each
+consumer's outputs to accept its endpoint connection, so a renamed key here renames it everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# provider stack (account B)
+ENDPOINT_SERVICE_NAME: Final = "endpointServiceName"
+ENDPOINT_SERVICE_ID: Final = "endpointServiceId"
+SERVICE_AZ_IDS: Final = "serviceAvailabilityZoneIds"
+PROVIDER_NLB_ARN: Final = "providerNlbArn"
+PROVIDER_NLB_DNS_NAME: Final = "providerNlbDnsName"
+LISTENER_PORT: Final = "listenerPort"
+TLS_SERVER_NAME: Final = "tlsServerName"
+PROVIDER_ACCOUNT_ID: Final = "providerAccountId"
+PROVIDER_REGION: Final = "providerRegion"
+ALLOWED_ACCOUNT_IDS: Final = "allowedAccountIds"
+ACCEPTED_ENDPOINT_IDS: Final = "acceptedEndpointIds"
+CLUSTER_NAME: Final = "clusterName"
+
+PROVIDER_KEYS: Final = (
+    ENDPOINT_SERVICE_NAME,
+    ENDPOINT_SERVICE_ID,
+    SERVICE_AZ_IDS,
+    PROVIDER_NLB_ARN,
+    PROVIDER_NLB_DNS_NAME,
+    LISTENER_PORT,
+    TLS_SERVER_NAME,
+    PROVIDER_ACCOUNT_ID,
+    PROVIDER_REGION,
+    ALLOWED_ACCOUNT_IDS,
+    ACCEPTED_ENDPOINT_IDS,
+    CLUSTER_NAME,
+)
+
+# What the consumer reads from the provider: a subset, so the provider can grow outputs freely.
+PROVIDER_KEYS_READ_BY_CONSUMER: Final = (
+    ENDPOINT_SERVICE_NAME,
+    SERVICE_AZ_IDS,
+    LISTENER_PORT,
+    TLS_SERVER_NAME,
+    PROVIDER_ACCOUNT_ID,
+    PROVIDER_REGION,
+)
+
+# consumer stack (account A)
+INTERFACE_ENDPOINT_ID: Final = "interfaceEndpointId"
+INTERFACE_ENDPOINT_STATE: Final = "interfaceEndpointState"
+CONSUMER_ACCOUNT_ID: Final = "consumerAccountId"
+CONSUMER_REGION: Final = "consumerRegion"
+INVOKE_URL: Final = "invokeUrl"
+API_ID: Final = "apiId"
+STAGE_NAME: Final = "stageName"
+API_AUTHORIZATION: Final = "apiAuthorization"
+VPC_LINK_ID: Final = "vpcLinkId"
+CONSUMER_NLB_ARN: Final = "consumerNlbArn"
+ENDPOINT_IPS: Final = "endpointIps"
+
+CONSUMER_KEYS: Final = (
+    INTERFACE_ENDPOINT_ID,
+    INTERFACE_ENDPOINT_STATE,
+    CONSUMER_ACCOUNT_ID,
+    CONSUMER_REGION,
+    INVOKE_URL,
+    API_ID,
+    STAGE_NAME,
+    API_AUTHORIZATION,
+    VPC_LINK_ID,
+    CONSUMER_NLB_ARN,
+    ENDPOINT_IPS,
+)
+
+# What the provider reads from each consumer stack to accept its connection.
+CONSUMER_KEYS_READ_BY_PROVIDER: Final = (INTERFACE_ENDPOINT_ID, CONSUMER_ACCOUNT_ID)

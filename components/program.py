@@ -1,0 +1,111 @@
+"""The stack program: read settings, look up account facts, build one side, export its outputs.
+
+`__main__.py` calls `main()`. Tests and the offline plan call `build()` under Pulumi mocks and
+get back the exports as a dict keyed by the constants in `components.outputs`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components import outputs as keys
+from components.config import ConsumerSettings, ProviderSettings, Settings, load_settings
+from components.endpoint_service import ConsumerConnection
+from components.lookups import AccountFacts, account_facts, subnet_facts, vpc_cidr
+from components.network import NetworkPlan, plan_network
+from components.provider import ProviderSide, ProviderSideArgs
+from components.stack_link import read_stack_outputs
+
+
+def _tags(settings: Settings) -> dict[str, str]:
+    return {
+        "xacct:project": pulumi.get_project(),
+        "xacct:stack": pulumi.get_stack(),
+        "xacct:role": settings.role,
+        "ManagedBy": "pulumi",
+    }
+
+
+def _existing_plan(settings: Settings, facts: AccountFacts, **kwargs: Any) -> NetworkPlan:
+    network = settings.network
+    if network.create:
+        return plan_network(network, facts, **kwargs)
+    existing_vpc = network.existing_vpc_id or ""
+    return plan_network(
+        network,
+        facts,
+        subnet_facts(network.existing_subnet_ids),
+        existing_vpc_cidr=vpc_cidr(existing_vpc),
+        **kwargs,
+    )
+
+
+def read_consumer_connections(stacks: tuple[str, ...]) -> list[ConsumerConnection]:
+    """Each listed consumer stack's endpoint id and account, read from its outputs."""
+    connections = []
+    for stack in stacks:
+        ref = pulumi.StackReference(f"consumer-{stack.replace('/', '-')}", stack_name=stack)
+        values = read_stack_outputs(
+            ref,
+            stack,
+            keys.CONSUMER_KEYS_READ_BY_PROVIDER,
+            hint=f"run `pulumi up` on {stack} first, or remove it from xacct:consumerStacks",
+        )
+        connections.append(
+            ConsumerConnection(
+                stack=stack,
+                endpoint_id=str(values[keys.INTERFACE_ENDPOINT_ID]),
+                account_id=str(values[keys.CONSUMER_ACCOUNT_ID]),
+            )
+        )
+    return connections
+
+
+def build_provider(settings: ProviderSettings, facts: AccountFacts) -> dict[str, Any]:
+    plan = _existing_plan(settings, facts)
+    connections = read_consumer_connections(settings.consumer_stacks)
+    side = ProviderSide(
+        settings.name,
+        ProviderSideArgs(
+            settings=settings,
+            facts=facts,
+            plan=plan,
+            connections=connections,
+            tags=_tags(settings),
+        ),
+    )
+    return {
+        keys.ENDPOINT_SERVICE_NAME: side.service_name,
+        keys.ENDPOINT_SERVICE_ID: side.service_id,
+        keys.SERVICE_AZ_IDS: list(plan.az_ids),
+        keys.PROVIDER_NLB_ARN: side.nlb_arn,
+        keys.PROVIDER_NLB_DNS_NAME: side.nlb_dns_name,
+        keys.LISTENER_PORT: settings.listener.port,
+        keys.TLS_SERVER_NAME: settings.listener.server_name,
+        keys.PROVIDER_ACCOUNT_ID: facts.account_id,
+        keys.PROVIDER_REGION: facts.region,
+        keys.ALLOWED_ACCOUNT_IDS: list(settings.allowed_account_ids),
+        keys.ACCEPTED_ENDPOINT_IDS: side.accepted_endpoint_ids,
+        keys.CLUSTER_NAME: settings.cluster.name,
+    }
+
+
+def build_consumer(settings: ConsumerSettings, facts: AccountFacts) -> dict[str, Any]:
+    from components.consumer import build_consumer_side
+
+    return build_consumer_side(settings, facts, _existing_plan, _tags(settings))
+
+
+def build(settings: Settings) -> dict[str, Any]:
+    facts = account_facts()
+    if isinstance(settings, ProviderSettings):
+        return build_provider(settings, facts)
+    return build_consumer(settings, facts)
+
+
+def main() -> None:
+    exports = build(load_settings())
+    for key, value in exports.items():
+        pulumi.export(key, value)

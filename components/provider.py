@@ -1,0 +1,167 @@
+"""ProviderSide (account B): private EKS workload → internal NLB → PrivateLink endpoint service.
+
+It composes the smaller components and owns nothing else. Placement (`NetworkPlan`) and the
+consumer connections to accept are decided before it is built, as plain data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.audit import AuditTrail, AuditTrailArgs
+from components.cluster import PrivateCluster, PrivateClusterArgs
+from components.config import ProviderSettings
+from components.encryption import LogsKey, LogsKeyArgs
+from components.endpoint_service import (
+    ConnectionAcceptance,
+    ConnectionAcceptanceArgs,
+    ConsumerConnection,
+    EndpointService,
+    EndpointServiceArgs,
+)
+from components.lookups import AccountFacts
+from components.network import NetworkPlan, PrivateNetwork, PrivateNetworkArgs
+from components.provider_nlb import (
+    ListenerCertificate,
+    ListenerCertificateArgs,
+    ProviderLoadBalancer,
+    ProviderLoadBalancerArgs,
+)
+from components.workload import Workload, WorkloadArgs
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProviderSideArgs:
+    settings: ProviderSettings
+    facts: AccountFacts
+    plan: NetworkPlan
+    connections: list[ConsumerConnection]
+    tags: dict[str, str]
+
+
+class ProviderSide(pulumi.ComponentResource):
+    service_name: pulumi.Output[str]
+    """The endpoint service name consumers connect to."""
+    service_id: pulumi.Output[str]
+    """The endpoint service id."""
+    nlb_arn: pulumi.Output[str]
+    """The internal NLB behind the service."""
+    nlb_dns_name: pulumi.Output[str]
+    """The NLB's internal DNS name."""
+    accepted_endpoint_ids: pulumi.Output[list[str]]
+    """Consumer endpoints accepted by this stack (empty until consumer stacks are listed)."""
+
+    def __init__(
+        self, name: str, args: ProviderSideArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("xacct:provider:ProviderSide", name, None, opts)
+        s, facts, tags = args.settings, args.facts, args.tags
+        child = pulumi.ResourceOptions(parent=self)
+
+        logs_key = LogsKey(f"{name}-logs", LogsKeyArgs(facts=facts, tags=tags), opts=child)
+        network = PrivateNetwork(
+            f"{name}-net",
+            PrivateNetworkArgs(
+                plan=args.plan,
+                facts=facts,
+                log_retention_days=s.log_retention_days,
+                node_egress=s.network.node_egress,
+                log_kms_key_arn=logs_key.arn,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        cluster = PrivateCluster(
+            f"{name}-cluster",
+            PrivateClusterArgs(
+                settings=s.cluster,
+                facts=facts,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.subnet_ids,
+                log_retention_days=s.log_retention_days,
+                log_kms_key_arn=logs_key.arn,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        if s.workload.deploy:
+            Workload(
+                f"{name}-app",
+                WorkloadArgs(
+                    settings=s.workload, kubeconfig=cluster.kubeconfig, depends_on=[cluster]
+                ),
+                opts=child,
+            )
+        certificate_arn = None
+        if s.listener.tls_mode == "tls":
+            certificate_arn = ListenerCertificate(
+                f"{name}-tls",
+                ListenerCertificateArgs(
+                    server_name=s.listener.server_name,
+                    certificate_arn=s.listener.certificate_arn,
+                    route53_zone_id=s.listener.route53_zone_id,
+                    tags=tags,
+                ),
+                opts=child,
+            ).arn
+        nlb = ProviderLoadBalancer(
+            f"{name}-lb",
+            ProviderLoadBalancerArgs(
+                listener=s.listener,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.subnet_ids,
+                node_port=s.workload.node_port,
+                node_security_group_id=cluster.node_security_group_id,
+                node_asg_names=cluster.node_asg_names,
+                certificate_arn=certificate_arn,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        service = EndpointService(
+            f"{name}-svc",
+            EndpointServiceArgs(
+                nlb_arn=nlb.arn,
+                allowed_principals=s.allowed_principals,
+                protect=s.protect_endpoint_service,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        self.accepted_endpoint_ids = pulumi.Output.from_input([])
+        if args.connections:
+            self.accepted_endpoint_ids = ConnectionAcceptance(
+                f"{name}-accept",
+                ConnectionAcceptanceArgs(
+                    service_id=service.service_id,
+                    connections=args.connections,
+                    allowed_account_ids=s.allowed_account_ids,
+                ),
+                opts=child,
+            ).accepted_endpoint_ids
+        if s.create_cloudtrail:
+            AuditTrail(
+                f"{name}-audit",
+                AuditTrailArgs(
+                    facts=facts,
+                    kms_key_arn=logs_key.arn,
+                    log_retention_days=s.log_retention_days,
+                    tags=tags,
+                ),
+                opts=child,
+            )
+
+        self.service_name = service.service_name
+        self.service_id = service.service_id
+        self.nlb_arn = nlb.arn
+        self.nlb_dns_name = nlb.dns_name
+        self.register_outputs(
+            {
+                "service_name": self.service_name,
+                "service_id": self.service_id,
+                "nlb_arn": self.nlb_arn,
+                "accepted_endpoint_ids": self.accepted_endpoint_ids,
+            }
+        )

@@ -1,0 +1,192 @@
+"""ProviderLoadBalancer: the internal NLB in account B that the endpoint service publishes.
+
+Listener on the configured port: TLS with an ACM certificate and a TLS 1.2/1.3 policy, or TCP
+passthrough when (and only when) the workload terminates TLS itself. Targets: the node group's
+instances on the workload's node port (the target group is attached to each node ASG).
+
+Security groups can only be put on an NLB when it is created, so it always gets one. Inbound
+rules are *not* evaluated for PrivateLink traffic (`enforce_..._private_link_traffic = "off"`):
+consumers reach the NLB only through the endpoint service, whose allowed principals and manual
+acceptance are the access control, and their source addresses come from other accounts' VPCs
+(which may overlap this one), so no CIDR rule could name them. With no inbound rules at all, the
+NLB admits nothing but PrivateLink traffic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import ListenerSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListenerCertificateArgs:
+    server_name: str
+    certificate_arn: str | None = None
+    route53_zone_id: str | None = None
+    tags: dict[str, str] | None = None
+
+
+class ListenerCertificate(pulumi.ComponentResource):
+    """An existing ACM certificate, or a new one validated by DNS in a Route 53 zone."""
+
+    arn: pulumi.Output[str]
+    """The certificate ARN, once validated."""
+
+    def __init__(
+        self, name: str, args: ListenerCertificateArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("xacct:tls:ListenerCertificate", name, None, opts)
+        if args.certificate_arn is not None:
+            self.arn = pulumi.Output.from_input(args.certificate_arn)
+        else:
+            child = pulumi.ResourceOptions(parent=self)
+            certificate = aws.acm.Certificate(
+                f"{name}-cert",
+                domain_name=args.server_name,
+                validation_method="DNS",
+                tags=args.tags,
+                opts=child,
+            )
+            option = certificate.domain_validation_options[0]
+            record = aws.route53.Record(
+                f"{name}-validation",
+                zone_id=args.route53_zone_id or "",
+                name=option.resource_record_name,
+                type=option.resource_record_type,
+                records=[option.resource_record_value],
+                ttl=300,
+                allow_overwrite=True,
+                opts=child,
+            )
+            validation = aws.acm.CertificateValidation(
+                f"{name}-validation",
+                certificate_arn=certificate.arn,
+                validation_record_fqdns=[record.fqdn],
+                opts=child,
+            )
+            self.arn = validation.certificate_arn
+        self.register_outputs({"arn": self.arn})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProviderLoadBalancerArgs:
+    listener: ListenerSettings
+    vpc_id: pulumi.Input[str]
+    subnet_ids: list[pulumi.Output[str]]
+    node_port: int
+    node_security_group_id: pulumi.Input[str]
+    node_asg_names: list[pulumi.Output[str]]
+    certificate_arn: pulumi.Input[str] | None = None
+    tags: dict[str, str] | None = None
+
+
+class ProviderLoadBalancer(pulumi.ComponentResource):
+    arn: pulumi.Output[str]
+    """The NLB's ARN: what the endpoint service publishes."""
+    dns_name: pulumi.Output[str]
+    """The NLB's internal DNS name."""
+    target_group_arn: pulumi.Output[str]
+    """The target group of nodes on the node port."""
+    security_group_id: pulumi.Output[str]
+    """The NLB's security group (no inbound rules; egress to the nodes only)."""
+
+    def __init__(
+        self, name: str, args: ProviderLoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("xacct:provider:ProviderLoadBalancer", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = args.tags or {}
+        listener = args.listener
+        tls = listener.tls_mode == "tls"
+
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-nlb",
+            vpc_id=args.vpc_id,
+            description="Provider NLB: PrivateLink traffic in, node port out to the nodes",
+            tags={**tags, "Name": f"{name}-nlb"},
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-nlb-to-nodes",
+            security_group_id=sg.id,
+            referenced_security_group_id=args.node_security_group_id,
+            ip_protocol="tcp",
+            from_port=args.node_port,
+            to_port=args.node_port,
+            description="NLB to the workload's node port (traffic and health checks)",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-nodes-from-nlb",
+            security_group_id=args.node_security_group_id,
+            referenced_security_group_id=sg.id,
+            ip_protocol="tcp",
+            from_port=args.node_port,
+            to_port=args.node_port,
+            description="Nodes admit the provider NLB on the workload's node port only",
+            opts=child,
+        )
+
+        nlb = aws.lb.LoadBalancer(
+            f"{name}-nlb",
+            load_balancer_type="network",
+            internal=True,
+            subnets=args.subnet_ids,
+            security_groups=[sg.id],
+            enforce_security_group_inbound_rules_on_private_link_traffic="off",
+            enable_cross_zone_load_balancing=True,
+            tags=tags,
+            opts=child,
+        )
+        target_group = aws.lb.TargetGroup(
+            f"{name}-nodes",
+            vpc_id=args.vpc_id,
+            target_type="instance",
+            protocol="TCP",
+            port=args.node_port,
+            deregistration_delay=30,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                # TLS ends at the NLB, so the workload speaks HTTP; in passthrough it speaks
+                # TLS, which an HTTP check cannot read, so a TCP check is all there is.
+                protocol="HTTP" if tls else "TCP",
+                path="/" if tls else None,
+                port="traffic-port",
+                healthy_threshold=3,
+                unhealthy_threshold=3,
+                interval=10,
+            ),
+            tags=tags,
+            opts=child,
+        )
+        for index, asg_name in enumerate(args.node_asg_names):
+            aws.autoscaling.Attachment(
+                f"{name}-nodes-{index}",
+                autoscaling_group_name=asg_name,
+                lb_target_group_arn=target_group.arn,
+                opts=child,
+            )
+        aws.lb.Listener(
+            f"{name}-listener",
+            load_balancer_arn=nlb.arn,
+            port=listener.port,
+            protocol="TLS" if tls else "TCP",
+            certificate_arn=args.certificate_arn if tls else None,
+            ssl_policy=listener.tls_policy if tls else None,
+            alpn_policy="HTTP1Only" if tls else None,
+            default_actions=[
+                aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
+            ],
+            tags=tags,
+            opts=child,
+        )
+        self.arn = nlb.arn
+        self.dns_name = nlb.dns_name
+        self.target_group_arn = target_group.arn
+        self.security_group_id = sg.id
+        self.register_outputs(
+            {"arn": self.arn, "dns_name": self.dns_name, "target_group_arn": self.target_group_arn}
+        )

@@ -1,0 +1,131 @@
+"""Workload: the HTTP service behind the endpoint, deployed with an explicit Kubernetes provider.
+
+A namespace that enforces the `restricted` Pod Security Standard, a Deployment that runs as
+non-root with probes and resource limits, spread over zones, and a NodePort Service on the node
+port the NLB's target group uses. The default image is an unprivileged nginx that answers `/`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config import WorkloadSettings
+
+APP_LABEL = "xacct-backend"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkloadArgs:
+    settings: WorkloadSettings
+    kubeconfig: pulumi.Input[str]
+    depends_on: list[pulumi.Resource] | None = None
+    """What must exist before Kubernetes objects can be created (the node group)."""
+
+
+class Workload(pulumi.ComponentResource):
+    node_port: pulumi.Output[int]
+    """The Service's node port: what the NLB target group forwards to."""
+    namespace: pulumi.Output[str]
+    """The namespace the workload runs in."""
+
+    def __init__(
+        self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("xacct:workload:Workload", name, None, opts)
+        s = args.settings
+        provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=args.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        k8s_opts = pulumi.ResourceOptions(
+            parent=self, provider=provider, depends_on=args.depends_on or []
+        )
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=s.namespace,
+                labels={"pod-security.kubernetes.io/enforce": "restricted"},
+            ),
+            opts=k8s_opts,
+        )
+        labels = {"app.kubernetes.io/name": APP_LABEL}
+        probe = k8s.core.v1.ProbeArgs(
+            http_get=k8s.core.v1.HTTPGetActionArgs(path="/", port=s.port),
+            period_seconds=10,
+            timeout_seconds=2,
+        )
+        k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=k8s.meta.v1.ObjectMetaArgs(namespace=namespace.metadata.name, labels=labels),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=s.replicas,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        automount_service_account_token=False,
+                        security_context=k8s.core.v1.PodSecurityContextArgs(
+                            run_as_non_root=True,
+                            run_as_user=101,
+                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+                        ),
+                        topology_spread_constraints=[
+                            k8s.core.v1.TopologySpreadConstraintArgs(
+                                max_skew=1,
+                                topology_key="topology.kubernetes.io/zone",
+                                when_unsatisfiable="ScheduleAnyway",
+                                label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                            )
+                        ],
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name="backend",
+                                image=s.image,
+                                ports=[k8s.core.v1.ContainerPortArgs(container_port=s.port)],
+                                readiness_probe=probe,
+                                liveness_probe=probe,
+                                resources=k8s.core.v1.ResourceRequirementsArgs(
+                                    requests={"cpu": "50m", "memory": "64Mi"},
+                                    limits={"cpu": "250m", "memory": "128Mi"},
+                                ),
+                                security_context=k8s.core.v1.SecurityContextArgs(
+                                    allow_privilege_escalation=False,
+                                    read_only_root_filesystem=True,
+                                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                                ),
+                                volume_mounts=[
+                                    k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")
+                                ],
+                            )
+                        ],
+                        volumes=[
+                            k8s.core.v1.VolumeArgs(
+                                name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs()
+                            )
+                        ],
+                    ),
+                ),
+            ),
+            opts=k8s_opts,
+        )
+        service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=k8s.meta.v1.ObjectMetaArgs(namespace=namespace.metadata.name, labels=labels),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="NodePort",
+                selector=labels,
+                ports=[
+                    k8s.core.v1.ServicePortArgs(
+                        name="http", port=80, target_port=s.port, node_port=s.node_port
+                    )
+                ],
+            ),
+            opts=k8s_opts,
+        )
+        self.namespace = namespace.metadata.name
+        self.node_port = service.spec.ports[0].node_port
+        self.register_outputs({"namespace": self.namespace, "node_port": self.node_port})

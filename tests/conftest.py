@@ -1,0 +1,39 @@
+"""Shared fixtures: base configs for each side, and the program runner on recording mocks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.mocks import CONSUMER_ACCOUNT, PROVIDER_ACCOUNT  # noqa: E402
+
+PROVIDER_CONFIG: dict[str, Any] = {
+    "role": "provider",
+    "consumerAccountIds": [CONSUMER_ACCOUNT],
+    "clusterPublicAccessCidrs": ["203.0.113.0/24"],
+    "clusterAdminArns": [f"arn:aws:iam::{PROVIDER_ACCOUNT}:role/platform-admin"],
+    "tlsServerName": "api.provider.example.com",
+    "route53ZoneId": "Z0123456789ABCDEFGHIJ",
+}
+
+CONSUMER_CONFIG: dict[str, Any] = {
+    "role": "consumer",
+    "providerStack": "organization/xacct/provider",
+}
+
+
+@pytest.fixture
+def provider_config() -> dict[str, Any]:
+    return dict(PROVIDER_CONFIG)
+
+
+@pytest.fixture
+def consumer_config() -> dict[str, Any]:
+    return dict(CONSUMER_CONFIG)

@@ -1,0 +1,384 @@
+"""Recording Pulumi mocks: every registration is kept (type, name, inputs, outputs, parent,
+dependencies), and the stack programs run on them offline, with no engine and no AWS.
+
+`run_program(config, ...)` runs `components.program.build` once on a fresh monitor and returns
+the resolved exports and the registrations. Used by the tests, the offline plan and the bench.
+
+Why a MockMonitor subclass: the stock monitor advertises resource references, so a resource
+passed as an *input* (an IAM role into `eks.Cluster`, a component into another) is serialized
+as a reference and rehydrated on whatever event loop the executor thread has, which is flaky
+across tests. With references switched off, such inputs travel as their URN (components) or id
+(custom resources), the way the engine handled them before references existed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import resource_pb2
+
+PROVIDER_ACCOUNT = "222222222222"
+CONSUMER_ACCOUNT = "111111111111"
+REGION = "us-east-1"
+# Two accounts see the same AZ IDs under different names: that is what the program must handle.
+AZS_BY_ACCOUNT: dict[str, dict[str, str]] = {
+    PROVIDER_ACCOUNT: {
+        "use1-az1": "us-east-1a",
+        "use1-az2": "us-east-1b",
+        "use1-az4": "us-east-1c",
+        "use1-az6": "us-east-1d",
+    },
+    CONSUMER_ACCOUNT: {
+        "use1-az4": "us-east-1a",
+        "use1-az6": "us-east-1b",
+        "use1-az1": "us-east-1c",
+        "use1-az2": "us-east-1d",
+    },
+}
+DEFAULT_AZS = AZS_BY_ACCOUNT[PROVIDER_ACCOUNT]
+
+
+def _hex(*parts: str, length: int = 17) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource as the program registered it."""
+
+    type: str
+    name: str
+    urn: str
+    id: str
+    custom: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    parent: str
+    dependencies: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
+    protect: bool = False
+
+
+@dataclass
+class FakeAccount:
+    """What the invokes answer: the account, its AZs, its existing subnets, VPCs, clusters."""
+
+    account_id: str = PROVIDER_ACCOUNT
+    region: str = REGION
+    azs: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_AZS))
+    subnets: dict[str, dict[str, str]] = field(default_factory=dict)
+    """subnet id → {vpc_id, az_id, cidr}"""
+    vpcs: dict[str, str] = field(default_factory=dict)
+    """vpc id → CIDR"""
+    clusters: dict[str, str] = field(default_factory=dict)
+    """cluster name → endpoint"""
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(
+        self, account: FakeAccount, stacks: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
+        self.account = account
+        self.stacks = dict(stacks or {})
+
+    # -- invokes -------------------------------------------------------------------------
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        a, token = self.account, args.token
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": a.account_id,
+                "arn": f"arn:aws:iam::{a.account_id}:user/ci",
+                "userId": "AIDAMOCK",
+                "id": a.account_id,
+            }
+        if token == "aws:index/getRegion:getRegion":
+            return {
+                "region": a.region,
+                "name": a.region,
+                "id": a.region,
+                "endpoint": f"ec2.{a.region}.amazonaws.com",
+                "description": "mock",
+            }
+        if token == "aws:index/getPartition:getPartition":
+            return {
+                "partition": "aws",
+                "dnsSuffix": "amazonaws.com",
+                "id": "aws",
+                "reverseDnsPrefix": "com.amazonaws",
+            }
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return {
+                "names": list(a.azs.values()),
+                "zoneIds": list(a.azs),
+                "id": a.region,
+                "groupNames": [a.region],
+            }
+        if token == "aws:ec2/getSubnet:getSubnet":
+            subnet = a.subnets.get(args.args["id"])
+            if subnet is None:
+                raise Exception(f"no matching EC2 Subnet found: {args.args['id']}")
+            return {
+                "id": args.args["id"],
+                "vpcId": subnet["vpc_id"],
+                "availabilityZoneId": subnet["az_id"],
+                "availabilityZone": a.azs.get(subnet["az_id"], "unknown"),
+                "cidrBlock": subnet["cidr"],
+            }
+        if token == "aws:ec2/getVpc:getVpc":
+            vpc_id = args.args["id"]
+            if vpc_id not in a.vpcs:
+                raise Exception(f"no matching EC2 VPC found: {vpc_id}")
+            return {"id": vpc_id, "cidrBlock": a.vpcs[vpc_id]}
+        if token == "aws:eks/getCluster:getCluster":
+            name = args.args["name"]
+            if name not in a.clusters:
+                raise Exception(f"couldn't find resource: EKS Cluster ({name})")
+            return {
+                "id": name,
+                "name": name,
+                "endpoint": a.clusters[name],
+                "certificateAuthorities": [{"data": "TU9DSy1DQQ=="}],
+                "vpcConfig": {"clusterSecurityGroupId": "sg-0c1a55e7c1a55e7c1"},
+            }
+        raise NotImplementedError(f"mock has no answer for invoke {token}")
+
+    # -- resources -----------------------------------------------------------------------
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        typ, name, inputs = args.typ, args.name, dict(args.inputs)
+        acct, region = self.account.account_id, self.account.region
+        h = _hex(typ, name)
+        if typ == "pulumi:pulumi:StackReference":
+            stack = inputs["name"]
+            if stack not in self.stacks:
+                raise Exception(f"unknown stack {stack!r}")
+            return f"{stack}", {
+                "name": stack,
+                "outputs": dict(self.stacks[stack]),
+                "secretOutputNames": [],
+            }
+        out: dict[str, Any] = {**inputs}
+        rid = f"{name}-{h[:8]}"
+        out["arn"] = f"arn:aws:mock:{region}:{acct}:{typ.split(':')[1]}/{name}"
+        prefixes = {
+            "aws:ec2/vpc:Vpc": "vpc",
+            "aws:ec2/subnet:Subnet": "subnet",
+            "aws:ec2/securityGroup:SecurityGroup": "sg",
+            "aws:ec2/routeTable:RouteTable": "rtb",
+            "aws:ec2/internetGateway:InternetGateway": "igw",
+            "aws:ec2/natGateway:NatGateway": "nat",
+            "aws:ec2/eip:Eip": "eipalloc",
+            "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+            "aws:ec2/vpcEndpointService:VpcEndpointService": "vpce-svc",
+            "aws:ec2/flowLog:FlowLog": "fl",
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+        }
+        if typ in prefixes:
+            rid = f"{prefixes[typ]}-{h}"
+        if typ == "aws:ec2/vpcEndpointService:VpcEndpointService":
+            out["serviceName"] = f"com.amazonaws.vpce.{region}.{rid}"
+            out["availabilityZones"] = []
+            out["state"] = "Available"
+        elif typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
+            out["state"] = "pendingAcceptance"
+            configs = inputs.get("subnetConfigurations") or []
+            out["networkInterfaceIds"] = [f"eni-{_hex(name, str(i))}" for i in range(len(configs))]
+        elif typ in ("aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup"):
+            kind = "loadbalancer/net" if "loadBalancer" in typ else "targetgroup"
+            out["arn"] = f"arn:aws:elasticloadbalancing:{region}:{acct}:{kind}/{name}/{h[:16]}"
+            out["arnSuffix"] = out["arn"].split(":")[-1].split("/", 1)[1]
+            out["dnsName"] = f"{name}-{h[:10]}.elb.{region}.amazonaws.com"
+            rid = out["arn"]
+        elif typ == "aws:acm/certificate:Certificate":
+            out["arn"] = (
+                f"arn:aws:acm:{region}:{acct}:certificate/{_hex(name, length=8)}-0000-4000-8000-000000000000"
+            )
+            out["domainValidationOptions"] = [
+                {
+                    "domainName": inputs["domainName"],
+                    "resourceRecordName": f"_x1.{inputs['domainName']}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": "_x2.acm-validations.aws.",
+                }
+            ]
+            rid = out["arn"]
+        elif typ == "aws:acm/certificateValidation:CertificateValidation":
+            out["certificateArn"] = inputs["certificateArn"]
+        elif typ == "aws:route53/record:Record":
+            out["fqdn"] = inputs["name"].rstrip(".")
+        elif typ == "aws:eks/nodeGroup:NodeGroup":
+            out["resources"] = [{"autoscalingGroups": [{"name": f"eks-{name}-{h[:8]}"}]}]
+        elif typ == "eks:index:Cluster":
+            out.update(
+                kubeconfigJson=json.dumps({"apiVersion": "v1", "clusters": [{"name": name}]}),
+                clusterSecurityGroupId=f"sg-{_hex(name, 'eks-cluster-sg')}",
+                nodeSecurityGroupId=f"sg-{_hex(name, 'eks-cluster-sg')}",
+                oidcProviderArn=f"arn:aws:iam::{acct}:oidc-provider/oidc.eks.{region}.amazonaws.com/id/{h[:32].upper()}",
+                oidcProviderUrl=f"https://oidc.eks.{region}.amazonaws.com/id/{h[:32].upper()}",
+                oidcIssuer=f"oidc.eks.{region}.amazonaws.com/id/{h[:32].upper()}",
+            )
+        elif typ == "aws:kms/key:Key":
+            rid = f"{h[:8]}-1111-4111-8111-{h[:12]}"
+            out["keyId"] = rid
+            out["arn"] = f"arn:aws:kms:{region}:{acct}:key/{rid}"
+        elif typ == "aws:cloudwatch/logGroup:LogGroup":
+            out["arn"] = f"arn:aws:logs:{region}:{acct}:log-group:{inputs.get('name', name)}"
+        elif typ == "aws:iam/role:Role":
+            out["arn"] = f"arn:aws:iam::{acct}:role/{name}"
+            out["name"] = name
+            rid = name
+        elif typ == "aws:apigateway/restApi:RestApi":
+            rid = h[:10]
+            out["rootResourceId"] = h[10:16]
+            out["executionArn"] = f"arn:aws:execute-api:{region}:{acct}:{rid}"
+        elif typ == "aws:apigateway/stage:Stage":
+            rest = inputs["restApi"]
+            out["invokeUrl"] = (
+                f"https://{rest}.execute-api.{region}.amazonaws.com/{inputs['stageName']}"
+            )
+            out["executionArn"] = (
+                f"arn:aws:execute-api:{region}:{acct}:{rest}/{inputs['stageName']}"
+            )
+            out["arn"] = (
+                f"arn:aws:apigateway:{region}::/restapis/{rest}/stages/{inputs['stageName']}"
+            )
+        elif typ == "aws:apigateway/vpcLink:VpcLink":
+            rid = h[:6]
+        elif typ == "aws:ec2/vpcEndpointConnectionAccepter:VpcEndpointConnectionAccepter":
+            out["vpcEndpointState"] = "available"
+        elif typ == "aws:s3/bucket:Bucket":
+            rid = f"{name}-{h[:8]}"
+            out["arn"] = f"arn:aws:s3:::{rid}"
+            out["bucket"] = rid
+        return rid, out
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Keeps every registration; advertises no resource references (see module docstring)."""
+
+    def __init__(
+        self, mocks: RecordingMocks, registrations: list[Registration] | None = None
+    ) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = [] if registrations is None else registrations
+        self._lock = threading.Lock()
+
+    def _record(self, request: Any, props: Any, urn: str, rid: str, custom: bool) -> None:
+        inputs = rpc.deserialize_properties(props)
+        state = self.resources[urn].state if urn in self.resources else {}
+        prop_deps = getattr(request, "propertyDependencies", {})
+        record = Registration(
+            type=request.type,
+            name=request.name,
+            urn=urn,
+            id=rid,
+            custom=custom,
+            inputs=dict(inputs),
+            outputs=dict(state or {}),
+            parent=request.parent,
+            dependencies=tuple(getattr(request, "dependencies", ())),
+            property_dependencies={k: tuple(v.urns) for k, v in prop_deps.items()},
+            protect=bool(getattr(request, "protect", False)),
+        )
+        with self._lock:
+            self.registrations.append(record)
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self._record(request, request.object, response.urn, response.id, bool(request.custom))
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802
+        response = super().ReadResource(request)
+        self._record(request, request.properties, response.urn, request.id, True)
+        return response
+
+    def SupportsFeature(self, request: Any) -> Any:  # noqa: N802
+        has = request.id not in ("outputValues", "resourceReferences")
+        return type("SupportsFeatureResponse", (object,), {"hasSupport": has})
+
+    def GetDeploymentInfo(self, request: Any) -> Any:  # noqa: N802
+        info = super().GetDeploymentInfo(request)
+        kept = [
+            f
+            for f in info.supportedFeatures
+            if f != resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES
+        ]
+        return resource_pb2.DeploymentInfo(supportedFeatures=kept)
+
+
+@dataclass
+class ProgramRun:
+    """What one run of a stack program produced."""
+
+    exports: dict[str, Any]
+    registrations: list[Registration]
+
+    def of_type(self, *types: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type in types]
+
+    def one(self, type_: str, name_contains: str = "") -> Registration:
+        found = [r for r in self.of_type(type_) if name_contains in r.name]
+        if len(found) != 1:
+            names = [r.name for r in found]
+            raise AssertionError(f"expected one {type_} named *{name_contains}*, got {names}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.registrations if r.urn == urn)
+
+    def types(self) -> set[str]:
+        return {r.type for r in self.registrations}
+
+    def children(self, parent: Registration) -> list[Registration]:
+        return [r for r in self.registrations if r.parent == parent.urn]
+
+
+def config_map(values: Mapping[str, Any]) -> dict[str, str]:
+    """`xacct:`-prefixed config as `pulumi config` stores it (lists and objects as JSON)."""
+    return {f"xacct:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+
+
+def run_program(
+    config: Mapping[str, Any],
+    *,
+    account: FakeAccount | None = None,
+    stacks: Mapping[str, Mapping[str, Any]] | None = None,
+    stack_name: str = "test",
+    registrations: list[Registration] | None = None,
+) -> ProgramRun:
+    """Run the stack program once on fresh recording mocks and resolve its exports.
+
+    Pass `registrations` to see what was registered even when the program raises.
+    """
+    from components.config import load_settings
+    from components.program import build
+
+    mocks = RecordingMocks(account or FakeAccount(), stacks)
+    monitor = RecordingMonitor(mocks, registrations)
+    pulumi.runtime.set_mocks(
+        mocks, project="xacct", stack=stack_name, preview=False, monitor=monitor
+    )
+    pulumi.runtime.set_all_config(config_map(config))
+    exports: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        built = build(load_settings())
+        return pulumi.Output.from_input(built).apply(exports.update)
+
+    program()
+    return ProgramRun(exports=exports, registrations=list(monitor.registrations))
+
+
+def find_all(values: Iterable[Registration], **inputs: Any) -> list[Registration]:
+    return [r for r in values if all(r.inputs.get(k) == v for k, v in inputs.items())]

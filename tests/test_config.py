@@ -1,0 +1,428 @@
+"""Settings: every rule has a bad-input case asserting its message; good input parses as meant;
+Pulumi.yaml declares exactly the keys the program reads, and the stack files are valid."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components import config
+from components.config import ConfigError, ConsumerSettings, ProviderSettings, parse_settings
+from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG, ROOT
+
+EXISTING_VPC = {
+    "existingVpcId": "vpc-0abc1234def567890",
+    "existingSubnetIds": ["subnet-0aaa1111bbbb2222c", "subnet-0ddd3333eeee4444f"],
+}
+
+
+def raw(values: dict[str, Any]) -> dict[str, str]:
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+
+
+def problems(values: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw(values))
+    return caught.value.problems
+
+
+def provider(**changes: Any) -> dict[str, Any]:
+    values = {**PROVIDER_CONFIG, **changes}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def consumer(**changes: Any) -> dict[str, Any]:
+    values = {**CONSUMER_CONFIG, **changes}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+# (config, the one problem expected, verbatim)
+BAD_INPUT = [
+    ({}, "xacct:role: is required to choose which side this stack builds: provider or consumer"),
+    ({"role": "both"}, "xacct:role: 'both' is not one of: consumer, provider"),
+    (
+        provider(consumerAccountIds=["12345"]),
+        "xacct:consumerAccountIds[0]: '12345' is not a 12-digit AWS account id",
+    ),
+    (
+        provider(consumerAccountIds=["111111111111", "111111111111"]),
+        "xacct:consumerAccountIds: ['111111111111', '111111111111'] has duplicate items",
+    ),
+    (
+        provider(consumerAccountIds="111111111111"),
+        "xacct:consumerAccountIds: '111111111111' is not a list of strings: set it with "
+        "`pulumi config set --path 'xacct:consumerAccountIds[0]' VALUE`",
+    ),
+    (
+        provider(consumerAccountIds=None),
+        "xacct:consumerAccountIds or xacct:consumerRoleArns: at least one consumer principal "
+        "is required (the endpoint service never allows `*`)",
+    ),
+    (
+        provider(consumerAccountIds=None, consumerRoleArns=["arn:aws:iam::111111111111:user/x"]),
+        "xacct:consumerRoleArns[0]: 'arn:aws:iam::111111111111:user/x' is not an IAM role ARN "
+        "(arn:aws:iam::<12 digits>:role/<name>)",
+    ),
+    (
+        provider(consumerStacks=["consumer"]),
+        "xacct:consumerStacks[0]: 'consumer' is not a fully qualified stack name: "
+        "organization/<project>/<stack> (self-managed backend) or <org>/<project>/<stack> "
+        "(Pulumi Cloud)",
+    ),
+    (
+        provider(vpcCidr="10.0.0.1/16"),
+        "xacct:vpcCidr: '10.0.0.1/16' is not a CIDR block with its host bits zero "
+        "(e.g. 203.0.113.0/24)",
+    ),
+    (
+        provider(vpcCidr="10.0.0.0/26"),
+        "xacct:vpcCidr: '10.0.0.0/26' is not a VPC CIDR this program can split: "
+        "expected a /16 to /24",
+    ),
+    (
+        provider(vpcCidr="8.8.0.0/16"),
+        "xacct:vpcCidr: '8.8.0.0/16' is not a private (RFC 1918) range",
+    ),
+    (
+        provider(azCount="1"),
+        "xacct:azCount: 1 is out of range: expected 2 to 6: private subnets, one per "
+        "availability zone",
+    ),
+    (
+        provider(azCount="two"),
+        "xacct:azCount: 'two' is not a whole number: private subnets, one per availability zone",
+    ),
+    (
+        provider(existingSubnetIds=EXISTING_VPC["existingSubnetIds"]),
+        "xacct:existingSubnetIds: must not be set without xacct:existingVpcId",
+    ),
+    (
+        provider(existingVpcId="vpc-0abc1234def567890"),
+        "xacct:existingSubnetIds: is required: a list of at least 2 item(s)",
+    ),
+    (
+        provider(**EXISTING_VPC, vpcCidr="10.9.0.0/16"),
+        "xacct:vpcCidr: must not be set with xacct:existingVpcId (the VPC exists already)",
+    ),
+    (
+        provider(**EXISTING_VPC, nodeEgress="vpc-endpoints"),
+        "xacct:nodeEgress: must not be set with xacct:existingVpcId (its egress is yours)",
+    ),
+    (
+        provider(existingVpcId="vpc-1", existingSubnetIds=EXISTING_VPC["existingSubnetIds"]),
+        "xacct:existingVpcId: 'vpc-1' is not a VPC id (vpc-0123abcd...)",
+    ),
+    (
+        provider(existingVpcId="vpc-0abc1234def567890", existingSubnetIds=["subnet-1", "x"]),
+        "xacct:existingSubnetIds[0]: 'subnet-1' is not a subnet id (subnet-0123abcd...)",
+    ),
+    (
+        provider(nodeEgress="internet"),
+        "xacct:nodeEgress: 'internet' is not one of: nat, vpc-endpoints",
+    ),
+    (
+        provider(clusterPublicAccessCidrs=["0.0.0.0/0"]),
+        "xacct:clusterPublicAccessCidrs[0]: '0.0.0.0/0' opens the endpoint to the whole "
+        "internet: list the CIDRs that need it",
+    ),
+    (
+        provider(clusterPublicAccessCidrs=["2001:db8::/32"]),
+        "xacct:clusterPublicAccessCidrs[0]: '2001:db8::/32' is not an IPv4 CIDR block",
+    ),
+    (
+        provider(clusterAdminArns=["admin"]),
+        "xacct:clusterAdminArns[0]: 'admin' is not an IAM role or user ARN "
+        "(arn:aws:iam::<account>:role/<name>)",
+    ),
+    (
+        provider(kubernetesVersion="1.3"),
+        "xacct:kubernetesVersion: '1.3' is not a Kubernetes minor version such as 1.33",
+    ),
+    (
+        provider(nodeInstanceType="large"),
+        "xacct:nodeInstanceType: 'large' is not an EC2 instance type such as t3.medium",
+    ),
+    (
+        provider(nodeCount="0"),
+        "xacct:nodeCount: 0 is out of range: expected 1 to 100: nodes in the node group",
+    ),
+    (
+        provider(existingClusterName="prod"),
+        "xacct:existingClusterName: needs xacct:existingVpcId and xacct:existingSubnetIds: "
+        "the NLB must sit in the existing cluster's VPC",
+    ),
+    (
+        provider(**EXISTING_VPC, existingClusterName="prod", existingNodeAsgNames=["asg-a"]),
+        "xacct:existingNodeSecurityGroupId: is required with xacct:existingClusterName: the "
+        "security group of the nodes, which must admit the NLB on the node port",
+    ),
+    (
+        provider(
+            **EXISTING_VPC,
+            existingClusterName="prod",
+            existingNodeSecurityGroupId="sg-0123456789abcdef0",
+        ),
+        "xacct:existingNodeAsgNames: is required: a list of at least 1 item(s)",
+    ),
+    (
+        provider(
+            **EXISTING_VPC,
+            existingClusterName="prod",
+            existingNodeAsgNames=["asg-a"],
+            existingNodeSecurityGroupId="sg-0123456789abcdef0",
+            nodeCount="3",
+        ),
+        "xacct:nodeCount: must not be set with xacct:existingClusterName (the cluster exists "
+        "already)",
+    ),
+    (
+        provider(existingNodeAsgNames=["asg-a"]),
+        "xacct:existingNodeAsgNames: must not be set without xacct:existingClusterName",
+    ),
+    (
+        provider(nodePort="8080"),
+        "xacct:nodePort: 8080 is out of range: expected 30000 to 32767 (the Kubernetes "
+        "NodePort range)",
+    ),
+    (
+        provider(workloadPort="80"),
+        "xacct:workloadPort: 80 is out of range: expected 1024 to 65535 (the container runs "
+        "as non-root, so not below 1024)",
+    ),
+    (
+        provider(workloadNamespace="Prod_NS"),
+        "xacct:workloadNamespace: 'Prod_NS' is not a Kubernetes namespace name",
+    ),
+    (
+        provider(deployWorkload="false"),
+        "xacct:nodePort: is required with xacct:deployWorkload false: the node port of your "
+        "own NodePort Service",
+    ),
+    (
+        provider(deployWorkload="false", nodePort="31000", workloadImage="nginx:1"),
+        "xacct:workloadImage: must not be set with xacct:deployWorkload false (no workload is "
+        "deployed)",
+    ),
+    (
+        provider(deployWorkload="yes"),
+        "xacct:deployWorkload: 'yes' is not a boolean: expected true or false",
+    ),
+    (
+        provider(listenerPort="70000"),
+        "xacct:listenerPort: 70000 is out of range: expected 1 to 65535",
+    ),
+    (
+        provider(tlsServerName=None),
+        "xacct:tlsServerName: is required on the provider: the DNS name the consumer calls over "
+        "HTTPS; the certificate on the NLB (tls) or in the workload (passthrough) must be "
+        "valid for it",
+    ),
+    (
+        provider(tlsServerName="API.Example.com"),
+        "xacct:tlsServerName: 'API.Example.com' is not a lower-case DNS name such as "
+        "api.example.com",
+    ),
+    (
+        provider(route53ZoneId=None),
+        "xacct:certificateArn or xacct:route53ZoneId: one is required with xacct:tlsMode tls "
+        "(an ACM certificate ARN for xacct:tlsServerName, or the Route 53 zone to validate a "
+        "new one in)",
+    ),
+    (
+        provider(
+            certificateArn="arn:aws:acm:us-east-1:222222222222:certificate/"
+            "12345678-1234-1234-1234-123456789012"
+        ),
+        "xacct:certificateArn and xacct:route53ZoneId: set one, not both (an existing "
+        "certificate, or one created in that zone)",
+    ),
+    (
+        provider(route53ZoneId=None, certificateArn="arn:aws:iam::1:cert"),
+        "xacct:certificateArn: 'arn:aws:iam::1:cert' is not an ACM certificate ARN",
+    ),
+    (
+        provider(route53ZoneId="zone-1"),
+        "xacct:route53ZoneId: 'zone-1' is not a Route 53 hosted zone id (Z...)",
+    ),
+    (
+        provider(tlsPolicy="ELBSecurityPolicy-2016-08"),
+        "xacct:tlsPolicy: 'ELBSecurityPolicy-2016-08' is not one of: "
+        + ", ".join(sorted(config.TLS_POLICIES)),
+    ),
+    (
+        provider(tlsMode="passthrough"),
+        "xacct:route53ZoneId: must not be set with xacct:tlsMode passthrough (the workload "
+        "terminates TLS)",
+    ),
+    (provider(tlsMode="plain"), "xacct:tlsMode: 'plain' is not one of: passthrough, tls"),
+    (
+        provider(logRetentionDays="45"),
+        f"xacct:logRetentionDays: 45 is not a CloudWatch Logs retention: one of "
+        f"{config.LOG_RETENTION_DAYS}",
+    ),
+    (
+        provider(name="X"),
+        "xacct:name: 'X' is not a resource name prefix: 3-20 of a-z, 0-9 and -, starting with "
+        "a letter",
+    ),
+    (
+        provider(providerStack="organization/xacct/provider"),
+        "xacct:providerStack: must not be set on a provider stack (xacct:role is provider)",
+    ),
+    (
+        provider(colour="blue"),
+        "xacct:colour: is not a setting of this program (see Pulumi.yaml for the keys)",
+    ),
+    (
+        consumer(providerStack=None),
+        "xacct:providerStack: is required on the consumer: the provider stack to read the "
+        "endpoint service from, organization/<project>/<stack> (self-managed backend) or "
+        "<org>/<project>/<stack> (Pulumi Cloud); deploy it first",
+    ),
+    (
+        consumer(providerStack="provider"),
+        "xacct:providerStack: 'provider' is not a fully qualified stack name: "
+        "organization/<project>/<stack> or <org>/<project>/<stack>",
+    ),
+    (
+        consumer(tlsServerName="api.example.com"),
+        "xacct:tlsServerName: must not be set on a consumer stack (xacct:role is consumer)",
+    ),
+    (
+        consumer(nodeEgress="vpc-endpoints"),
+        "xacct:nodeEgress: must not be set on a consumer stack (xacct:role is consumer)",
+    ),
+    (
+        consumer(apiAuthorization="cognito"),
+        "xacct:apiAuthorization: 'cognito' is not one of: api-key, iam, none",
+    ),
+    (consumer(stageName="v-1"), "xacct:stageName: 'v-1' is not a stage name (letters, digits, _)"),
+    (
+        consumer(throttleRateLimit="0"),
+        "xacct:throttleRateLimit: 0 is out of range: expected 1 to 10000 requests per second",
+    ),
+    (
+        consumer(throttleBurstLimit="9000"),
+        "xacct:throttleBurstLimit: 9000 is out of range: expected 1 to 5000 requests",
+    ),
+    (
+        consumer(endpointHostNumber="2"),
+        "xacct:endpointHostNumber: 2 is out of range: expected 4 to 250: the host number of "
+        "each endpoint ENI's fixed IP in its subnet (AWS reserves the first four)",
+    ),
+    (
+        consumer(manageApiGatewayAccount="maybe"),
+        "xacct:manageApiGatewayAccount: 'maybe' is not a boolean: expected true or false",
+    ),
+]
+
+
+@pytest.mark.parametrize(("values", "expected"), BAD_INPUT)
+def test_bad_input_is_named_with_its_value_and_what_is_expected(
+    values: dict[str, Any], expected: str
+) -> None:
+    assert expected in problems(values)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    found = problems(provider(azCount="9", nodePort="1", consumerAccountIds=["1"]))
+    assert [p.split(":")[1] for p in found] == ["azCount", "consumerAccountIds[0]", "nodePort"]
+
+
+def test_provider_defaults_are_secure_and_complete() -> None:
+    s = parse_settings(raw(PROVIDER_CONFIG))
+    assert isinstance(s, ProviderSettings)
+    assert s.network.create and s.network.vpc_cidr == "10.0.0.0/16" and s.network.az_count == 2
+    assert s.network.node_egress == "nat"
+    assert s.cluster.name == "xacct-eks" and not s.cluster.existing
+    assert s.cluster.public_access_cidrs == ("203.0.113.0/24",)
+    assert s.listener.tls_mode == "tls" and s.listener.port == 443
+    assert s.listener.tls_policy == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert s.workload.deploy and s.workload.node_port == 30443 and s.workload.port == 8080
+    assert s.protect_endpoint_service and not s.create_cloudtrail
+    assert s.allowed_principals == ("arn:aws:iam::111111111111:root",)
+
+
+def test_principals_combine_accounts_and_roles_without_wildcards() -> None:
+    s = parse_settings(
+        raw(provider(consumerAccountIds=["333333333333", "111111111111"],
+                     consumerRoleArns=["arn:aws:iam::444444444444:role/api-gw"]))
+    )  # fmt: skip
+    assert isinstance(s, ProviderSettings)
+    assert s.allowed_principals == (
+        "arn:aws:iam::111111111111:root",
+        "arn:aws:iam::333333333333:root",
+        "arn:aws:iam::444444444444:role/api-gw",
+    )
+    assert s.allowed_account_ids == ("111111111111", "333333333333", "444444444444")
+
+
+def test_empty_public_cidrs_mean_a_private_only_endpoint() -> None:
+    s = parse_settings(raw(provider(clusterPublicAccessCidrs=[])))
+    assert isinstance(s, ProviderSettings)
+    assert s.cluster.public_access_cidrs == ()
+
+
+def test_existing_vpc_and_cluster_parse() -> None:
+    s = parse_settings(
+        raw(provider(**EXISTING_VPC, clusterPublicAccessCidrs=None, clusterAdminArns=None,
+                     existingClusterName="prod", existingNodeAsgNames=["eks-ng-1"],
+                     existingNodeSecurityGroupId="sg-0123456789abcdef0"))
+    )  # fmt: skip
+    assert isinstance(s, ProviderSettings)
+    assert not s.network.create and s.network.existing_subnet_ids == tuple(
+        EXISTING_VPC["existingSubnetIds"]
+    )
+    assert s.cluster.existing and s.cluster.existing_node_asg_names == ("eks-ng-1",)
+
+
+def test_consumer_defaults() -> None:
+    s = parse_settings(raw(CONSUMER_CONFIG))
+    assert isinstance(s, ConsumerSettings)
+    assert s.api_authorization == "iam" and s.stage_name == "v1"
+    assert s.network.node_egress is None and s.manage_api_gateway_account
+
+
+def test_a_value_equal_to_its_default_counts_as_not_set() -> None:
+    # The CLI passes every declared default to the program: a consumer stack carries the
+    # provider's keys at their defaults, which must not count as "set on a consumer stack".
+    defaults = config.project_defaults()
+    s = parse_settings({**defaults, **raw(CONSUMER_CONFIG)})
+    assert isinstance(s, ConsumerSettings)
+
+
+PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+
+
+def test_pulumi_yaml_declares_exactly_the_keys_the_program_reads() -> None:
+    assert set(PROJECT["config"]) == set(config.ALL_KEYS)
+    for key, spec in PROJECT["config"].items():
+        assert spec.get("description"), f"{key} has no description"
+        assert spec.get("type") in ("string", "integer", "boolean", "array"), key
+        if spec["type"] == "array":
+            assert spec["items"] == {"type": "string"}, key
+
+
+def test_only_role_is_required_by_the_schema() -> None:
+    # A key without a default is required on *every* stack by the CLI; role-specific
+    # requirements are enforced by the program instead.
+    required = [k for k, spec in PROJECT["config"].items() if "default" not in spec]
+    assert required == ["role"]
+
+
+@pytest.mark.parametrize(
+    ("stack_file", "kind"),
+    [("Pulumi.provider.yaml", ProviderSettings), ("Pulumi.consumer.yaml", ConsumerSettings)],
+)
+def test_stack_files_are_valid_settings(stack_file: str, kind: type) -> None:
+    values = yaml.safe_load((ROOT / stack_file).read_text())["config"]
+    ours = {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("xacct:")}
+    assert isinstance(parse_settings(raw(ours)), kind)
+
+
+def test_project_file_is_found_from_the_package() -> None:
+    assert config.PROJECT_FILE == Path(ROOT, "Pulumi.yaml")
