@@ -261,6 +261,17 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return rid, out
 
 
+def _reveal(value: Any) -> Any:
+    """Secrets arrive wrapped ({sig: ..., value: ...}); tests assert on the value inside."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return _reveal(value.get("value"))
+        return {k: _reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_reveal(v) for v in value]
+    return value
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """Keeps every registration; advertises no resource references (see module docstring)."""
 
@@ -272,7 +283,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self._lock = threading.Lock()
 
     def _record(self, request: Any, props: Any, urn: str, rid: str, custom: bool) -> None:
-        inputs = rpc.deserialize_properties(props)
+        inputs = _reveal(rpc.deserialize_properties(props))
         state = self.resources[urn].state if urn in self.resources else {}
         prop_deps = getattr(request, "propertyDependencies", {})
         record = Registration(

@@ -425,4 +425,4 @@ def test_stack_files_are_valid_settings(stack_file: str, kind: type) -> None:
 
 
 def test_project_file_is_found_from_the_package() -> None:
-    assert config.PROJECT_FILE == Path(ROOT, "Pulumi.yaml")
+    assert Path(ROOT, "Pulumi.yaml") == config.PROJECT_FILE

@@ -1,0 +1,481 @@
+"""The provider stack on recording mocks: wiring between resources and security properties,
+one group per part of the component (network, cluster, workload, NLB, endpoint service, audit,
+exports), with the create-vs-existing variants."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components import outputs as keys
+from components.cluster import CLUSTER_ADMIN_POLICY
+from components.config import ConfigError
+from components.network import PlacementError
+from tests.conftest import PROVIDER_CONFIG
+from tests.mocks import FakeAccount, ProgramRun, Registration, run_program
+
+VPC = "aws:ec2/vpc:Vpc"
+SUBNET = "aws:ec2/subnet:Subnet"
+NLB = "aws:lb/loadBalancer:LoadBalancer"
+TG = "aws:lb/targetGroup:TargetGroup"
+LISTENER = "aws:lb/listener:Listener"
+SERVICE = "aws:ec2/vpcEndpointService:VpcEndpointService"
+EKS = "eks:index:Cluster"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+ATTACHMENT = "aws:autoscaling/attachment:Attachment"
+K8S_SERVICE = "kubernetes:core/v1:Service"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+
+EXISTING_SUBNETS = {
+    "subnet-0aaa1111bbbb2222c": {"vpc_id": "vpc-0abc1234def567890", "az_id": "use1-az1",
+                                 "cidr": "10.20.0.0/20"},
+    "subnet-0ddd3333eeee4444f": {"vpc_id": "vpc-0abc1234def567890", "az_id": "use1-az2",
+                                 "cidr": "10.20.16.0/20"},
+    "subnet-0fff5555aaaa6666b": {"vpc_id": "vpc-0999999999999999a", "az_id": "use1-az4",
+                                 "cidr": "10.30.0.0/20"},
+}  # fmt: skip
+EXISTING_VPC_CONFIG = {
+    "existingVpcId": "vpc-0abc1234def567890",
+    "existingSubnetIds": ["subnet-0aaa1111bbbb2222c", "subnet-0ddd3333eeee4444f"],
+}
+EXISTING_CLUSTER_CONFIG = {
+    **EXISTING_VPC_CONFIG,
+    "existingClusterName": "platform-prod",
+    "existingNodeAsgNames": ["eks-ng-a-1234", "eks-ng-b-5678"],
+    "existingNodeSecurityGroupId": "sg-0123456789abcdef0",
+}
+
+
+def existing_account() -> FakeAccount:
+    return FakeAccount(
+        subnets=dict(EXISTING_SUBNETS),
+        vpcs={"vpc-0abc1234def567890": "10.20.0.0/16"},
+        clusters={"platform-prod": "https://ABCDEF.gr7.us-east-1.eks.amazonaws.com"},
+    )
+
+
+def provider_run(account: FakeAccount | None = None, **changes: Any) -> ProgramRun:
+    config = {k: v for k, v in {**PROVIDER_CONFIG, **changes}.items() if v is not None}
+    return run_program(config, account=account, stack_name="provider")
+
+
+@pytest.fixture(scope="module")
+def run() -> ProgramRun:
+    return provider_run()
+
+
+def as_json(value: Any) -> Any:
+    """Provider inputs reach the mock monitor decoded when they hold JSON."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def private_subnets(run: ProgramRun) -> list[Registration]:
+    """In AZ order (registration order across threads is not deterministic)."""
+    return sorted((r for r in run.of_type(SUBNET) if "-private-" in r.name), key=lambda r: r.name)
+
+
+# ---- 1. network --------------------------------------------------------------------------
+
+
+def test_created_vpc_has_private_subnets_in_distinct_az_ids(run: ProgramRun) -> None:
+    vpc = run.one(VPC)
+    assert vpc.inputs["cidrBlock"] == "10.0.0.0/16"
+    assert vpc.inputs["enableDnsHostnames"] is True
+    subnets = private_subnets(run)
+    assert [s.inputs["availabilityZoneId"] for s in subnets] == ["use1-az1", "use1-az2"]
+    assert [s.inputs["cidrBlock"] for s in subnets] == ["10.0.0.0/20", "10.0.16.0/20"]
+    assert all(s.inputs["vpcId"] == vpc.id for s in subnets)
+    assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
+
+
+def test_created_vpc_has_a_flow_log_with_retention(run: ProgramRun) -> None:
+    vpc, flow_log = run.one(VPC), run.one("aws:ec2/flowLog:FlowLog")
+    group = run.one(LOG_GROUP, "flow-logs")
+    assert flow_log.inputs["vpcId"] == vpc.id
+    assert flow_log.inputs["logDestination"] == group.outputs["arn"]
+    assert group.inputs["retentionInDays"] == 90
+    assert group.inputs["kmsKeyId"] == run.one("aws:kms/key:Key", "logs").outputs["arn"]
+
+
+def test_nat_egress_routes_private_subnets_through_one_nat(run: ProgramRun) -> None:
+    nat = run.one("aws:ec2/natGateway:NatGateway")
+    public = sorted((r for r in run.of_type(SUBNET) if "-public-" in r.name), key=lambda r: r.name)
+    assert nat.inputs["subnetId"] == public[0].id
+    route = run.one("aws:ec2/route:Route", "private-default")
+    assert route.inputs["natGatewayId"] == nat.id
+    assert route.inputs["routeTableId"] == run.one("aws:ec2/routeTable:RouteTable", "private").id
+
+
+def test_vpc_endpoint_egress_has_no_internet_path() -> None:
+    run = provider_run(nodeEgress="vpc-endpoints")
+    assert not run.of_type(
+        "aws:ec2/natGateway:NatGateway", "aws:ec2/internetGateway:InternetGateway"
+    )
+    services = {r.inputs["serviceName"] for r in run.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
+    assert {"com.amazonaws.us-east-1.ecr.api", "com.amazonaws.us-east-1.ecr.dkr",
+            "com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.sts"} <= services  # fmt: skip
+    rule = run.one(INGRESS, "aws-endpoints")
+    assert rule.inputs["cidrIpv4"] == "10.0.0.0/16" and rule.inputs["fromPort"] == 443
+
+
+def test_existing_vpc_creates_no_network_and_places_the_nlb_in_its_subnets() -> None:
+    run = provider_run(existing_account(), **EXISTING_VPC_CONFIG)
+    assert not run.of_type(VPC, SUBNET, "aws:ec2/flowLog:FlowLog")
+    assert run.one(NLB).inputs["subnets"] == EXISTING_VPC_CONFIG["existingSubnetIds"]
+    assert run.one(TG).inputs["vpcId"] == "vpc-0abc1234def567890"
+    assert run.exports[keys.SERVICE_AZ_IDS] == ["use1-az1", "use1-az2"]
+
+
+def test_existing_subnet_outside_the_vpc_is_refused_before_any_resource() -> None:
+    seen: list[Registration] = []
+    with pytest.raises(PlacementError, match=r"subnet-0fff5555aaaa6666b not in xacct:existing"):
+        run_program(
+            {**PROVIDER_CONFIG, **EXISTING_VPC_CONFIG,
+             "existingSubnetIds": ["subnet-0aaa1111bbbb2222c", "subnet-0fff5555aaaa6666b"]},
+            account=existing_account(),
+            registrations=seen,
+        )  # fmt: skip
+    assert seen == []
+
+
+def test_az_count_above_the_region_is_refused() -> None:
+    with pytest.raises(PlacementError, match=r"xacct:azCount: 6 is more than the 4"):
+        provider_run(azCount="6")
+
+
+def test_bad_config_registers_nothing() -> None:
+    seen: list[Registration] = []
+    with pytest.raises(ConfigError, match=r"xacct:nodePort: 80 is out of range"):
+        run_program({**PROVIDER_CONFIG, "nodePort": "80"}, registrations=seen)
+    assert seen == []
+
+
+# ---- 2. EKS ------------------------------------------------------------------------------
+
+
+def test_cluster_endpoint_is_private_with_a_public_allowlist(run: ProgramRun) -> None:
+    cluster = run.one(EKS).inputs
+    assert cluster["endpointPrivateAccess"] is True
+    assert cluster["endpointPublicAccess"] is True
+    assert cluster["publicAccessCidrs"] == ["203.0.113.0/24"]
+    assert cluster["authenticationMode"] == "API"
+    assert cluster["privateSubnetIds"] == [s.id for s in private_subnets(run)]
+    assert cluster["nodeAssociatePublicIpAddress"] is False
+
+
+def test_private_only_cluster_has_no_public_endpoint() -> None:
+    cluster = provider_run(clusterPublicAccessCidrs=[]).one(EKS).inputs
+    assert cluster["endpointPublicAccess"] is False
+    assert "publicAccessCidrs" not in cluster
+
+
+def test_cluster_secrets_use_a_rotating_key_and_all_logs_are_kept(run: ProgramRun) -> None:
+    cluster = run.one(EKS)
+    key = run.one("aws:kms/key:Key", "secrets")
+    assert key.inputs["enableKeyRotation"] is True
+    assert cluster.inputs["encryptionConfigKeyArn"] == key.outputs["arn"]
+    assert cluster.inputs["enabledClusterLogTypes"] == [
+        "api", "audit", "authenticator", "controllerManager", "scheduler"
+    ]  # fmt: skip
+    group = run.one(LOG_GROUP, "control-plane")
+    assert group.inputs["name"] == "/aws/eks/xacct-eks/cluster"
+    assert group.inputs["retentionInDays"] == 90
+    assert group.urn in cluster.dependencies  # exists before EKS would create it unmanaged
+
+
+def test_cluster_role_is_passed_as_a_plain_id_and_may_use_only_its_key(run: ProgramRun) -> None:
+    role = run.one("aws:iam/role:Role", "cluster-cluster")
+    cluster = run.one(EKS)
+    assert cluster.inputs["serviceRole"] == role.id
+    policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy", "secrets-key").inputs["policy"])
+    assert (
+        policy["Statement"][0]["Resource"] == run.one("aws:kms/key:Key", "secrets").outputs["arn"]
+    )
+
+
+def test_admins_get_cluster_admin_through_access_entries(run: ProgramRun) -> None:
+    assert CLUSTER_ADMIN_POLICY.endswith(":cluster-access-policy/AmazonEKSClusterAdminPolicy")
+    entries = run.one(EKS).inputs["accessEntries"]
+    assert entries == {
+        "admin-0": {
+            "principalArn": "arn:aws:iam::222222222222:role/platform-admin",
+            "accessPolicies": {
+                "cluster-admin": {
+                    "policyArn": CLUSTER_ADMIN_POLICY,
+                    "accessScope": {"type": "cluster"},
+                }
+            },
+        }
+    }
+
+
+def test_node_group_runs_in_the_private_subnets_after_the_cluster(run: ProgramRun) -> None:
+    group, cluster = run.one(NODE_GROUP), run.one(EKS)
+    assert group.inputs["clusterName"] == "xacct-eks" == cluster.inputs["name"]
+    assert group.inputs["subnetIds"] == [s.id for s in private_subnets(run)]
+    assert cluster.urn in group.dependencies
+    role = run.one("aws:iam/role:Role", "cluster-nodes")
+    assert group.inputs["nodeRoleArn"] == role.outputs["arn"]
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    policies = {r.inputs["policyArn"].rsplit("/", 1)[1]
+                for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                if r.inputs["role"] == role.id}  # fmt: skip
+    assert policies == {"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly",
+                        "AmazonEKS_CNI_Policy"}  # fmt: skip
+
+
+def test_existing_cluster_creates_no_cluster_and_targets_its_asgs() -> None:
+    run = provider_run(existing_account(), **{**EXISTING_CLUSTER_CONFIG,
+                       "clusterPublicAccessCidrs": None, "clusterAdminArns": None})  # fmt: skip
+    assert not run.of_type(EKS, NODE_GROUP)
+    tg = run.one(TG)
+    attached = {(a.inputs["autoscalingGroupName"], a.inputs["lbTargetGroupArn"])
+                for a in run.of_type(ATTACHMENT)}  # fmt: skip
+    assert attached == {("eks-ng-a-1234", tg.outputs["arn"]), ("eks-ng-b-5678", tg.outputs["arn"])}
+    rule = run.one(INGRESS, "nodes-from-nlb")
+    assert rule.inputs["securityGroupId"] == "sg-0123456789abcdef0"
+    provider = run.one("pulumi:providers:kubernetes")
+    kubeconfig = as_json(provider.inputs["kubeconfig"])
+    assert kubeconfig["clusters"][0]["cluster"]["server"].startswith("https://ABCDEF")
+    assert kubeconfig["users"][0]["user"]["exec"]["args"][:4] == [
+        "eks", "get-token", "--cluster-name", "platform-prod"
+    ]  # fmt: skip
+
+
+def test_unknown_existing_cluster_fails() -> None:
+    account = existing_account()
+    account.clusters.clear()
+    with pytest.raises(Exception, match=r"EKS Cluster \(platform-prod\)"):
+        provider_run(account, **{**EXISTING_CLUSTER_CONFIG, "clusterPublicAccessCidrs": None,
+                                 "clusterAdminArns": None})  # fmt: skip
+
+
+# ---- 3. workload -------------------------------------------------------------------------
+
+
+def test_workload_uses_the_cluster_kubeconfig_through_an_explicit_provider(run: ProgramRun) -> None:
+    provider = run.one("pulumi:providers:kubernetes")
+    assert as_json(provider.inputs["kubeconfig"]) == json.loads(
+        run.one(EKS).outputs["kubeconfigJson"]
+    )
+    for kind in ("kubernetes:core/v1:Namespace", DEPLOYMENT, K8S_SERVICE):
+        resource = run.one(kind)
+        assert resource.parent == run.one("xacct:workload:Workload").urn
+        assert run.one(NODE_GROUP).urn in resource.dependencies
+
+
+def test_deployment_runs_non_root_with_probes_and_limits(run: ProgramRun) -> None:
+    spec = run.one(DEPLOYMENT).inputs["spec"]
+    pod = spec["template"]["spec"]
+    container = pod["containers"][0]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert container["readinessProbe"]["httpGet"] == {"path": "/", "port": 8080}
+    assert container["resources"]["limits"] == {"cpu": "250m", "memory": "128Mi"}
+    assert container["image"] == "public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine"
+    namespace = run.one("kubernetes:core/v1:Namespace").inputs["metadata"]
+    assert namespace["labels"] == {"pod-security.kubernetes.io/enforce": "restricted"}
+
+
+def test_node_port_reaches_the_service_and_the_target_group(run: ProgramRun) -> None:
+    port = run.one(K8S_SERVICE).inputs["spec"]["ports"][0]
+    assert port == {"name": "http", "port": 80, "targetPort": 8080, "nodePort": 30443}
+    assert run.one(K8S_SERVICE).inputs["spec"]["type"] == "NodePort"
+    assert run.one(TG).inputs["port"] == 30443
+
+
+def test_custom_ports_flow_through() -> None:
+    run = provider_run(nodePort="31000", workloadPort="9090")
+    assert run.one(K8S_SERVICE).inputs["spec"]["ports"][0]["nodePort"] == 31000
+    assert run.one(K8S_SERVICE).inputs["spec"]["ports"][0]["targetPort"] == 9090
+    assert run.one(TG).inputs["port"] == 31000
+    rules = run.one(INGRESS, "nodes-from-nlb").inputs
+    assert (rules["fromPort"], rules["toPort"]) == (31000, 31000)
+
+
+def test_without_the_workload_the_nlb_targets_the_users_node_port() -> None:
+    run = provider_run(deployWorkload="false", nodePort="32100")
+    assert not run.of_type(DEPLOYMENT, K8S_SERVICE, "pulumi:providers:kubernetes")
+    assert run.one(TG).inputs["port"] == 32100
+
+
+# ---- 4. NLB ------------------------------------------------------------------------------
+
+
+def test_nlb_is_internal_in_the_private_subnets_with_its_security_group(run: ProgramRun) -> None:
+    nlb = run.one(NLB).inputs
+    sg = run.one("aws:ec2/securityGroup:SecurityGroup", "lb-nlb")
+    assert nlb["internal"] is True and nlb["loadBalancerType"] == "network"
+    assert nlb["subnets"] == [s.id for s in private_subnets(run)]
+    assert nlb["securityGroups"] == [sg.id]
+    assert nlb["enableCrossZoneLoadBalancing"] is True
+    assert nlb["enforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] == "off"
+    assert not [r for r in run.of_type(INGRESS) if r.inputs["securityGroupId"] == sg.id]
+
+
+def test_nlb_reaches_only_the_node_port_on_the_nodes(run: ProgramRun) -> None:
+    sg = run.one("aws:ec2/securityGroup:SecurityGroup", "lb-nlb")
+    node_sg = run.one(EKS).outputs["clusterSecurityGroupId"]
+    egress = run.one(EGRESS, "nlb-to-nodes").inputs
+    assert egress["securityGroupId"] == sg.id
+    assert egress["referencedSecurityGroupId"] == node_sg
+    assert (egress["ipProtocol"], egress["fromPort"], egress["toPort"]) == ("tcp", 30443, 30443)
+    ingress = run.one(INGRESS, "nodes-from-nlb").inputs
+    assert ingress["securityGroupId"] == node_sg
+    assert ingress["referencedSecurityGroupId"] == sg.id
+    assert ingress["description"]
+
+
+def test_target_group_is_attached_to_the_node_groups_asg(run: ProgramRun) -> None:
+    attachment = run.one(ATTACHMENT).inputs
+    asg = run.one(NODE_GROUP).outputs["resources"][0]["autoscalingGroups"][0]["name"]
+    assert attachment == {
+        "autoscalingGroupName": asg,
+        "lbTargetGroupArn": run.one(TG).outputs["arn"],
+    }
+    tg = run.one(TG).inputs
+    assert tg["targetType"] == "instance" and tg["protocol"] == "TCP"
+    assert tg["healthCheck"]["protocol"] == "HTTP" and tg["healthCheck"]["path"] == "/"
+
+
+def test_tls_listener_uses_the_validated_certificate_and_a_tls13_policy(run: ProgramRun) -> None:
+    listener = run.one(LISTENER).inputs
+    cert = run.one("aws:acm/certificate:Certificate")
+    validation = run.one("aws:acm/certificateValidation:CertificateValidation")
+    record = run.one("aws:route53/record:Record")
+    assert cert.inputs["domainName"] == "api.provider.example.com"
+    assert record.inputs["zoneId"] == "Z0123456789ABCDEFGHIJ"
+    assert validation.inputs["certificateArn"] == cert.outputs["arn"]
+    assert validation.inputs["validationRecordFqdns"] == [record.outputs["fqdn"]]
+    assert listener["protocol"] == "TLS" and listener["port"] == 443
+    assert listener["certificateArn"] == validation.outputs["certificateArn"]
+    assert listener["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert listener["loadBalancerArn"] == run.one(NLB).outputs["arn"]
+    assert listener["defaultActions"][0]["targetGroupArn"] == run.one(TG).outputs["arn"]
+
+
+def test_an_existing_certificate_is_used_as_given() -> None:
+    arn = "arn:aws:acm:us-east-1:222222222222:certificate/12345678-1234-1234-1234-123456789012"
+    run = provider_run(route53ZoneId=None, certificateArn=arn)
+    assert not run.of_type("aws:acm/certificate:Certificate", "aws:route53/record:Record")
+    assert run.one(LISTENER).inputs["certificateArn"] == arn
+
+
+def test_passthrough_is_plain_tcp_with_a_tcp_health_check() -> None:
+    run = provider_run(tlsMode="passthrough", route53ZoneId=None)
+    listener = run.one(LISTENER).inputs
+    assert listener["protocol"] == "TCP"
+    assert "certificateArn" not in listener and "sslPolicy" not in listener
+    assert run.one(TG).inputs["healthCheck"]["protocol"] == "TCP"
+    assert not run.of_type("aws:acm/certificate:Certificate")
+
+
+# ---- 5. endpoint service -----------------------------------------------------------------
+
+
+def test_endpoint_service_publishes_the_nlb_to_named_accounts_only(run: ProgramRun) -> None:
+    service = run.one(SERVICE)
+    assert service.inputs["acceptanceRequired"] is True
+    assert service.inputs["networkLoadBalancerArns"] == [run.one(NLB).outputs["arn"]]
+    assert service.inputs["allowedPrincipals"] == ["arn:aws:iam::111111111111:root"]
+    assert service.protect is True
+
+
+def test_endpoint_service_protection_can_be_lifted_for_teardown() -> None:
+    assert provider_run(protectEndpointService="false").one(SERVICE).protect is False
+
+
+def test_role_principals_are_allowed_exactly() -> None:
+    run = provider_run(consumerAccountIds=None,
+                       consumerRoleArns=["arn:aws:iam::111111111111:role/apigw-link"])  # fmt: skip
+    assert run.one(SERVICE).inputs["allowedPrincipals"] == [
+        "arn:aws:iam::111111111111:role/apigw-link"
+    ]
+
+
+# ---- 6. audit ----------------------------------------------------------------------------
+
+
+def test_no_trail_unless_asked(run: ProgramRun) -> None:
+    assert not run.of_type("aws:cloudtrail/trail:Trail")
+
+
+def test_trail_is_multi_region_validated_encrypted_and_sent_to_logs() -> None:
+    run = provider_run(createCloudTrail="true")
+    trail = run.one("aws:cloudtrail/trail:Trail").inputs
+    key = run.one("aws:kms/key:Key", "logs")
+    group = run.one(LOG_GROUP, "audit")
+    bucket = run.one("aws:s3/bucket:Bucket")
+    assert trail["isMultiRegionTrail"] is True
+    assert trail["enableLogFileValidation"] is True
+    assert trail["kmsKeyId"] == key.outputs["arn"]
+    assert trail["cloudWatchLogsGroupArn"] == group.outputs["arn"] + ":*"
+    assert trail["s3BucketName"] == bucket.id
+    assert group.inputs["retentionInDays"] == 90
+    block = run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert all(block[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                  "restrictPublicBuckets"))  # fmt: skip
+    policy = json.loads(run.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    write = next(s for s in policy["Statement"] if s["Sid"] == "CloudTrailWrite")
+    assert write["Condition"]["StringEquals"]["aws:SourceArn"].endswith(":trail/xacct-audit-trail")
+
+
+def test_every_log_group_has_retention_and_the_logs_key() -> None:
+    run = provider_run(createCloudTrail="true", logRetentionDays="365")
+    key = run.one("aws:kms/key:Key", "logs")
+    groups = run.of_type(LOG_GROUP)
+    assert len(groups) == 3
+    assert all(g.inputs["retentionInDays"] == 365 for g in groups)
+    assert all(g.inputs["kmsKeyId"] == key.outputs["arn"] for g in groups)
+    assert key.inputs["enableKeyRotation"] is True
+    policy = json.loads(key.inputs["policy"])
+    logs = next(s for s in policy["Statement"] if s["Sid"] == "CloudWatchLogsOfThisAccount")
+    assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+
+
+# ---- 7. exports and structure ------------------------------------------------------------
+
+
+def test_exports_are_the_shared_keys_with_wired_values(run: ProgramRun) -> None:
+    e = run.exports
+    assert set(e) == set(keys.PROVIDER_KEYS)
+    service = run.one(SERVICE)
+    assert e[keys.ENDPOINT_SERVICE_NAME] == service.outputs["serviceName"]
+    assert e[keys.ENDPOINT_SERVICE_ID] == service.id
+    assert e[keys.SERVICE_AZ_IDS] == ["use1-az1", "use1-az2"]
+    assert e[keys.PROVIDER_NLB_ARN] == run.one(NLB).outputs["arn"]
+    assert e[keys.PROVIDER_NLB_DNS_NAME] == run.one(NLB).outputs["dnsName"]
+    assert e[keys.LISTENER_PORT] == 443
+    assert e[keys.TLS_SERVER_NAME] == "api.provider.example.com"
+    assert e[keys.PROVIDER_ACCOUNT_ID] == "222222222222"
+    assert e[keys.PROVIDER_REGION] == "us-east-1"
+    assert e[keys.ACCEPTED_ENDPOINT_IDS] == []
+
+
+def test_every_resource_sits_under_the_provider_component(run: ProgramRun) -> None:
+    top = run.one("xacct:provider:ProviderSide")
+    assert top.parent.endswith("pulumi:pulumi:Stack::xacct-provider")
+    for r in run.registrations:
+        if r is top:
+            continue
+        chain, current = [], r
+        while current.parent and current.parent != top.urn:
+            current = run.by_urn(current.parent)
+            chain.append(current.type)
+        assert current.parent == top.urn, f"{r.type} {r.name} is outside the component: {chain}"
+
+
+def test_no_security_group_rule_is_open_to_the_world(run: ProgramRun) -> None:
+    for rule in run.of_type(INGRESS):
+        assert rule.inputs.get("cidrIpv4") not in ("0.0.0.0/0",)
+        assert rule.inputs["ipProtocol"] != "-1"
