@@ -28,6 +28,7 @@ Role = Literal["provider", "consumer"]
 NodeEgress = Literal["nat", "vpc-endpoints"]
 TlsMode = Literal["tls", "passthrough"]
 ApiAuthorization = Literal["iam", "api-key", "none"]
+VpcLinkVersion = Literal["v2", "v1"]
 
 # Keys each role reads. Pulumi.yaml declares exactly these (a test checks it).
 COMMON_KEYS = (
@@ -70,6 +71,7 @@ PROVIDER_ONLY_KEYS = (
 )
 CONSUMER_ONLY_KEYS = (
     "providerStack",
+    "vpcLinkVersion",
     "apiAuthorization",
     "manageApiGatewayAccount",
     "stageName",
@@ -234,6 +236,7 @@ class ConsumerSettings:
     name: str
     network: NetworkSettings
     provider_stack: str
+    vpc_link_version: VpcLinkVersion
     api_authorization: ApiAuthorization
     manage_api_gateway_account: bool
     stage_name: str
@@ -627,6 +630,7 @@ def _consumer(r: _Reader, name: str, retention: int) -> ConsumerSettings:
         name=name,
         network=network,
         provider_stack=provider_stack or "",
+        vpc_link_version=r.string("vpcLinkVersion", choices=("v2", "v1")) or "v2",  # type: ignore[arg-type]
         api_authorization=auth,  # type: ignore[arg-type]
         manage_api_gateway_account=r.boolean("manageApiGatewayAccount"),
         stage_name=r.string("stageName", _STAGE, "is not a stage name (letters, digits, _)")

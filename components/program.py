@@ -12,6 +12,7 @@ import pulumi
 
 from components import outputs as keys
 from components.config import ConsumerSettings, ProviderSettings, Settings, load_settings
+from components.consumer import build_consumer_side
 from components.endpoint_service import ConsumerConnection
 from components.lookups import AccountFacts, account_facts, subnet_facts, vpc_cidr
 from components.network import NetworkPlan, plan_network
@@ -28,7 +29,7 @@ def _tags(settings: Settings) -> dict[str, str]:
     }
 
 
-def _existing_plan(settings: Settings, facts: AccountFacts, **kwargs: Any) -> NetworkPlan:
+def _plan(settings: Settings, facts: AccountFacts, **kwargs: Any) -> NetworkPlan:
     network = settings.network
     if network.create:
         return plan_network(network, facts, **kwargs)
@@ -64,7 +65,7 @@ def read_consumer_connections(stacks: tuple[str, ...]) -> list[ConsumerConnectio
 
 
 def build_provider(settings: ProviderSettings, facts: AccountFacts) -> dict[str, Any]:
-    plan = _existing_plan(settings, facts)
+    plan = _plan(settings, facts)
     connections = read_consumer_connections(settings.consumer_stacks)
     side = ProviderSide(
         settings.name,
@@ -93,9 +94,7 @@ def build_provider(settings: ProviderSettings, facts: AccountFacts) -> dict[str,
 
 
 def build_consumer(settings: ConsumerSettings, facts: AccountFacts) -> dict[str, Any]:
-    from components.consumer import build_consumer_side
-
-    return build_consumer_side(settings, facts, _existing_plan, _tags(settings))
+    return build_consumer_side(settings, facts, _plan, _tags(settings))
 
 
 def build(settings: Settings) -> dict[str, Any]:

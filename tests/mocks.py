@@ -353,6 +353,18 @@ class ProgramRun:
     def children(self, parent: Registration) -> list[Registration]:
         return [r for r in self.registrations if r.parent == parent.urn]
 
+    def outside(self, top: Registration) -> list[Registration]:
+        """Registrations that `top` does not (transitively) parent."""
+        urns = {r.urn: r for r in self.registrations}
+        found = []
+        for r in self.registrations:
+            current = r
+            while current is not top and current.parent in urns:
+                current = urns[current.parent]
+            if current is not top:
+                found.append(r)
+        return found
+
 
 def config_map(values: Mapping[str, Any]) -> dict[str, str]:
     """`xacct:`-prefixed config as `pulumi config` stores it (lists and objects as JSON)."""

@@ -349,9 +349,13 @@ def test_provider_defaults_are_secure_and_complete() -> None:
 
 def test_principals_combine_accounts_and_roles_without_wildcards() -> None:
     s = parse_settings(
-        raw(provider(consumerAccountIds=["333333333333", "111111111111"],
-                     consumerRoleArns=["arn:aws:iam::444444444444:role/api-gw"]))
-    )  # fmt: skip
+        raw(
+            provider(
+                consumerAccountIds=["333333333333", "111111111111"],
+                consumerRoleArns=["arn:aws:iam::444444444444:role/api-gw"],
+            )
+        )
+    )
     assert isinstance(s, ProviderSettings)
     assert s.allowed_principals == (
         "arn:aws:iam::111111111111:root",
@@ -369,10 +373,17 @@ def test_empty_public_cidrs_mean_a_private_only_endpoint() -> None:
 
 def test_existing_vpc_and_cluster_parse() -> None:
     s = parse_settings(
-        raw(provider(**EXISTING_VPC, clusterPublicAccessCidrs=None, clusterAdminArns=None,
-                     existingClusterName="prod", existingNodeAsgNames=["eks-ng-1"],
-                     existingNodeSecurityGroupId="sg-0123456789abcdef0"))
-    )  # fmt: skip
+        raw(
+            provider(
+                **EXISTING_VPC,
+                clusterPublicAccessCidrs=None,
+                clusterAdminArns=None,
+                existingClusterName="prod",
+                existingNodeAsgNames=["eks-ng-1"],
+                existingNodeSecurityGroupId="sg-0123456789abcdef0",
+            )
+        )
+    )
     assert isinstance(s, ProviderSettings)
     assert not s.network.create and s.network.existing_subnet_ids == tuple(
         EXISTING_VPC["existingSubnetIds"]

@@ -1,0 +1,256 @@
+"""ConsumerSide (account A): interface endpoint → internal NLB → VPC link → REST API.
+
+What it needs from the provider stack is read first, as plain values (`ProviderService`), and
+checked: the service name's shape, the region, the AZ IDs this account shares with the service.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components import outputs as keys
+from components.config import ConsumerSettings
+from components.encryption import LogsKey, LogsKeyArgs
+from components.interface_endpoint import (
+    ConsumerLoadBalancer,
+    ConsumerLoadBalancerArgs,
+    InterfaceEndpoint,
+    InterfaceEndpointArgs,
+    pin_endpoint_ips,
+)
+from components.lookups import AccountFacts
+from components.network import NetworkPlan, PrivateNetwork, PrivateNetworkArgs
+from components.private_api import PrivateApi, PrivateApiArgs
+from components.stack_link import StackLinkError, read_stack_outputs
+
+_SERVICE_NAME = re.compile(r"^com\.amazonaws\.vpce\.[a-z0-9-]+\.vpce-svc-[0-9a-f]{8,17}$")
+_AZ_ID = re.compile(r"^[a-z]{2,4}\d-az\d{1,2}$")
+_HOSTNAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProviderService:
+    """The provider stack's outputs that this side is built from."""
+
+    stack: str
+    service_name: str
+    az_ids: tuple[str, ...]
+    port: int
+    server_name: str
+    account_id: str
+    region: str
+
+
+def parse_provider_outputs(stack: str, values: Mapping[str, Any]) -> ProviderService:
+    problems = []
+
+    def bad(key: str, expected: str) -> None:
+        problems.append(f"{key}={values.get(key)!r} {expected}")
+
+    service_name = values[keys.ENDPOINT_SERVICE_NAME]
+    if not isinstance(service_name, str) or not _SERVICE_NAME.match(service_name):
+        bad(keys.ENDPOINT_SERVICE_NAME, "is not an endpoint service name (com.amazonaws.vpce...)")
+    az_ids = values[keys.SERVICE_AZ_IDS]
+    if (
+        not isinstance(az_ids, list)
+        or not az_ids
+        or not all(isinstance(a, str) and _AZ_ID.match(a) for a in az_ids)
+    ):
+        bad(keys.SERVICE_AZ_IDS, "is not a list of availability-zone IDs (use1-az1, ...)")
+        az_ids = []
+    port = values[keys.LISTENER_PORT]
+    if isinstance(port, float) and port.is_integer():
+        port = int(port)  # stack outputs travel as JSON numbers
+    if not isinstance(port, int) or not 1 <= port <= 65535:
+        bad(keys.LISTENER_PORT, "is not a TCP port")
+        port = 0
+    server_name = values[keys.TLS_SERVER_NAME]
+    if not isinstance(server_name, str) or not _HOSTNAME.match(server_name):
+        bad(keys.TLS_SERVER_NAME, "is not a DNS name")
+    account = values[keys.PROVIDER_ACCOUNT_ID]
+    if not isinstance(account, str) or not re.fullmatch(r"\d{12}", account):
+        bad(keys.PROVIDER_ACCOUNT_ID, "is not a 12-digit account id")
+    if problems:
+        raise StackLinkError(
+            f"provider stack {stack!r} exports unexpected values: " + "; ".join(problems)
+        )
+    return ProviderService(
+        stack=stack,
+        service_name=service_name,
+        az_ids=tuple(az_ids),
+        port=port,
+        server_name=server_name,
+        account_id=account,
+        region=str(values[keys.PROVIDER_REGION]),
+    )
+
+
+def read_provider_service(stack: str, resource_name: str) -> ProviderService:
+    ref = pulumi.StackReference(resource_name, stack_name=stack)
+    values = read_stack_outputs(
+        ref,
+        stack,
+        keys.PROVIDER_KEYS_READ_BY_CONSUMER,
+        hint=(
+            "deploy the provider first (`pulumi up -s <provider stack>` in account B), "
+            "and check xacct:providerStack names it"
+        ),
+    )
+    return parse_provider_outputs(stack, values)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerSideArgs:
+    settings: ConsumerSettings
+    facts: AccountFacts
+    plan: NetworkPlan
+    service: ProviderService
+    endpoint_ips: tuple[str, ...]
+    tags: dict[str, str]
+
+
+class ConsumerSide(pulumi.ComponentResource):
+    endpoint_id: pulumi.Output[str]
+    """The interface endpoint the provider must accept."""
+    endpoint_state: pulumi.Output[str]
+    """Its state when this stack last ran (pendingAcceptance until accepted)."""
+    invoke_url: pulumi.Output[str]
+    """The API's stage URL."""
+    api_id: pulumi.Output[str]
+    """The REST API id."""
+    vpc_link_id: pulumi.Output[str]
+    """The VPC link id."""
+    nlb_arn: pulumi.Output[str]
+    """The consumer NLB."""
+
+    def __init__(
+        self, name: str, args: ConsumerSideArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("xacct:consumer:ConsumerSide", name, None, opts)
+        s, facts, tags, service = args.settings, args.facts, args.tags, args.service
+        child = pulumi.ResourceOptions(parent=self)
+        logs_key = LogsKey(f"{name}-logs", LogsKeyArgs(facts=facts, tags=tags), opts=child)
+        network = PrivateNetwork(
+            f"{name}-net",
+            PrivateNetworkArgs(
+                plan=args.plan,
+                facts=facts,
+                log_retention_days=s.log_retention_days,
+                log_kms_key_arn=logs_key.arn,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        endpoint = InterfaceEndpoint(
+            f"{name}-pl",
+            InterfaceEndpointArgs(
+                vpc_id=network.vpc_id,
+                subnet_ids=network.subnet_ids,
+                ips=args.endpoint_ips,
+                service_name=service.service_name,
+                port=service.port,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        nlb = ConsumerLoadBalancer(
+            f"{name}-lb",
+            ConsumerLoadBalancerArgs(
+                vpc_id=network.vpc_id,
+                subnet_ids=network.subnet_ids,
+                target_ips=args.endpoint_ips,
+                port=service.port,
+                endpoint_security_group_id=endpoint.security_group_id,
+                vpc_link_version=s.vpc_link_version,
+                depends_on=[endpoint],
+                tags=tags,
+            ),
+            opts=child,
+        )
+        api = PrivateApi(
+            f"{name}-api",
+            PrivateApiArgs(
+                facts=facts,
+                nlb_arn=nlb.arn,
+                server_name=service.server_name,
+                port=service.port,
+                authorization=s.api_authorization,
+                vpc_link_version=s.vpc_link_version,
+                link_subnet_ids=network.subnet_ids,
+                link_security_group_id=nlb.link_security_group_id,
+                stage_name=s.stage_name,
+                throttle_rate_limit=s.throttle_rate_limit,
+                throttle_burst_limit=s.throttle_burst_limit,
+                log_retention_days=s.log_retention_days,
+                log_kms_key_arn=logs_key.arn,
+                manage_account=s.manage_api_gateway_account,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        self.endpoint_id = endpoint.endpoint_id
+        self.endpoint_state = endpoint.state
+        self.invoke_url = api.invoke_url
+        self.api_id = api.api_id
+        self.vpc_link_id = api.vpc_link_id
+        self.nlb_arn = nlb.arn
+        self.register_outputs(
+            {
+                "endpoint_id": self.endpoint_id,
+                "invoke_url": self.invoke_url,
+                "vpc_link_id": self.vpc_link_id,
+            }
+        )
+
+
+PlanFunction = Callable[..., NetworkPlan]
+
+
+def build_consumer_side(
+    settings: ConsumerSettings,
+    facts: AccountFacts,
+    plan_network_for: PlanFunction,
+    tags: dict[str, str],
+) -> dict[str, Any]:
+    service = read_provider_service(settings.provider_stack, f"{settings.name}-provider")
+    if service.region != facts.region:
+        raise StackLinkError(
+            f"provider stack {service.stack!r} is in {service.region}, this stack deploys to "
+            f"{facts.region}: PrivateLink here is same-region, set aws:region to {service.region}"
+        )
+    plan = plan_network_for(
+        settings,
+        facts,
+        allowed_az_ids=service.az_ids,
+        allowed_from=f"the provider's endpoint service {service.service_name}",
+    )
+    ips = pin_endpoint_ips(plan, settings.endpoint_host_number)
+    side = ConsumerSide(
+        settings.name,
+        ConsumerSideArgs(
+            settings=settings,
+            facts=facts,
+            plan=plan,
+            service=service,
+            endpoint_ips=ips,
+            tags=tags,
+        ),
+    )
+    return {
+        keys.INTERFACE_ENDPOINT_ID: side.endpoint_id,
+        keys.INTERFACE_ENDPOINT_STATE: side.endpoint_state,
+        keys.CONSUMER_ACCOUNT_ID: facts.account_id,
+        keys.CONSUMER_REGION: facts.region,
+        keys.INVOKE_URL: side.invoke_url,
+        keys.API_ID: side.api_id,
+        keys.STAGE_NAME: settings.stage_name,
+        keys.API_AUTHORIZATION: settings.api_authorization,
+        keys.VPC_LINK_ID: side.vpc_link_id,
+        keys.CONSUMER_NLB_ARN: side.nlb_arn,
+        keys.ENDPOINT_IPS: list(ips),
+    }

@@ -1,0 +1,239 @@
+"""InterfaceEndpoint and ConsumerLoadBalancer: account A's end of the PrivateLink connection, and
+the internal NLB that API Gateway's VPC link needs in front of it.
+
+The endpoint gets one ENI per subnet at a fixed IP (`subnet_configurations`), so the NLB's IP
+targets are known while the program runs: no ENI lookups, no resources inside `apply`.
+Its security group admits only the listener port, only from the consumer NLB's security group.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import VpcLinkVersion
+from components.network import NetworkPlan, PlacementError
+
+
+def pin_endpoint_ips(plan: NetworkPlan, host_number: int) -> tuple[str, ...]:
+    """The endpoint ENI's IP in each subnet: that subnet's network address + `host_number`."""
+    ips = []
+    for subnet in plan.subnets:
+        network = ipaddress.ip_network(subnet.cidr)
+        last_usable = network.num_addresses - 2  # AWS keeps the broadcast address
+        if not 4 <= host_number <= last_usable:
+            raise PlacementError(
+                f"xacct:endpointHostNumber: {host_number} does not fit subnet {subnet.cidr} "
+                f"({subnet.az_id}): expected 4 to {last_usable}"
+            )
+        ips.append(str(network.network_address + host_number))
+    return tuple(ips)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InterfaceEndpointArgs:
+    vpc_id: pulumi.Input[str]
+    subnet_ids: list[pulumi.Output[str]]
+    ips: tuple[str, ...]
+    service_name: str
+    port: int
+    tags: dict[str, str] | None = None
+
+
+class InterfaceEndpoint(pulumi.ComponentResource):
+    endpoint_id: pulumi.Output[str]
+    """The interface endpoint (vpce-...): the provider accepts exactly this id."""
+    state: pulumi.Output[str]
+    """pendingAcceptance until the provider accepts it, then available."""
+    security_group_id: pulumi.Output[str]
+    """The endpoint's security group."""
+
+    def __init__(
+        self, name: str, args: InterfaceEndpointArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("xacct:consumer:InterfaceEndpoint", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-endpoint",
+            vpc_id=args.vpc_id,
+            description="Interface endpoint to the provider: listener port from the consumer NLB",
+            tags={**(args.tags or {}), "Name": f"{name}-endpoint"},
+            opts=child,
+        )
+        endpoint = aws.ec2.VpcEndpoint(
+            f"{name}-endpoint",
+            vpc_id=args.vpc_id,
+            service_name=args.service_name,
+            vpc_endpoint_type="Interface",
+            # The provider publishes no verified private DNS name: the API calls the NLB in
+            # this VPC, and TLS is verified against the provider's server name instead.
+            private_dns_enabled=False,
+            ip_address_type="ipv4",
+            subnet_ids=args.subnet_ids,
+            subnet_configurations=[
+                aws.ec2.VpcEndpointSubnetConfigurationArgs(subnet_id=subnet_id, ipv4=ip)
+                for subnet_id, ip in zip(args.subnet_ids, args.ips, strict=True)
+            ],
+            security_group_ids=[sg.id],
+            tags={**(args.tags or {}), "Name": f"{name}-endpoint"},
+            opts=child,
+        )
+        self.endpoint_id = endpoint.id
+        self.state = endpoint.state
+        self.security_group_id = sg.id
+        self.register_outputs({"endpoint_id": self.endpoint_id, "state": self.state})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerLoadBalancerArgs:
+    vpc_id: pulumi.Input[str]
+    subnet_ids: list[pulumi.Output[str]]
+    target_ips: tuple[str, ...]
+    port: int
+    endpoint_security_group_id: pulumi.Input[str]
+    vpc_link_version: VpcLinkVersion
+    depends_on: list[pulumi.Resource]
+    """The endpoint: its ENIs must exist before their IPs are registered as targets."""
+    tags: dict[str, str] | None = None
+
+
+class ConsumerLoadBalancer(pulumi.ComponentResource):
+    """Internal NLB whose IP targets are the endpoint's ENIs; TCP passthrough, so TLS runs from
+    API Gateway to the provider's NLB (or workload) untouched.
+
+    VPC link v2 reaches it from its own ENIs: the NLB admits only the link's security group.
+    VPC link v1 reaches it through PrivateLink: inbound rules are then not evaluated for that
+    traffic ("off"), and with no inbound rules at all nothing else can connect.
+    """
+
+    arn: pulumi.Output[str]
+    """The NLB's ARN, the VPC link's target."""
+    security_group_id: pulumi.Output[str]
+    """The NLB's security group."""
+    link_security_group_id: pulumi.Output[str] | None
+    """VPC link v2's security group (None with v1)."""
+
+    def __init__(
+        self,
+        name: str,
+        args: ConsumerLoadBalancerArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("xacct:consumer:ConsumerLoadBalancer", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = args.tags or {}
+        port = args.port
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-nlb",
+            vpc_id=args.vpc_id,
+            description="Consumer NLB: listener port from the VPC link, out to the endpoint",
+            tags={**tags, "Name": f"{name}-nlb"},
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-nlb-to-endpoint",
+            security_group_id=sg.id,
+            referenced_security_group_id=args.endpoint_security_group_id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description="NLB to the interface endpoint's ENIs (traffic and health checks)",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-endpoint-from-nlb",
+            security_group_id=args.endpoint_security_group_id,
+            referenced_security_group_id=sg.id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description="Endpoint admits the consumer NLB on the listener port only",
+            opts=child,
+        )
+        self.link_security_group_id = None
+        if args.vpc_link_version == "v2":
+            link_sg = aws.ec2.SecurityGroup(
+                f"{name}-vpc-link",
+                vpc_id=args.vpc_id,
+                description="API Gateway VPC link ENIs: out to the consumer NLB only",
+                tags={**tags, "Name": f"{name}-vpc-link"},
+                opts=child,
+            )
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-link-to-nlb",
+                security_group_id=link_sg.id,
+                referenced_security_group_id=sg.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description="VPC link to the consumer NLB's listener",
+                opts=child,
+            )
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-nlb-from-link",
+                security_group_id=sg.id,
+                referenced_security_group_id=link_sg.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description="Consumer NLB admits the API Gateway VPC link on the listener port",
+                opts=child,
+            )
+            self.link_security_group_id = link_sg.id
+
+        nlb = aws.lb.LoadBalancer(
+            f"{name}-nlb",
+            load_balancer_type="network",
+            internal=True,
+            subnets=args.subnet_ids,
+            security_groups=[sg.id],
+            enforce_security_group_inbound_rules_on_private_link_traffic=(
+                "off" if args.vpc_link_version == "v1" else "on"
+            ),
+            # Every endpoint ENI serves every AZ: one unhealthy ENI does not black-hole an AZ.
+            enable_cross_zone_load_balancing=True,
+            tags=tags,
+            opts=child,
+        )
+        target_group = aws.lb.TargetGroup(
+            f"{name}-endpoint",
+            vpc_id=args.vpc_id,
+            target_type="ip",
+            protocol="TCP",
+            port=port,
+            deregistration_delay=30,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                protocol="TCP",
+                port="traffic-port",
+                interval=10,
+                healthy_threshold=3,
+                unhealthy_threshold=3,
+            ),
+            tags=tags,
+            opts=child,
+        )
+        for ip in args.target_ips:
+            aws.lb.TargetGroupAttachment(
+                f"{name}-endpoint-{ip}",
+                target_group_arn=target_group.arn,
+                target_id=ip,
+                port=port,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
+            )
+        aws.lb.Listener(
+            f"{name}-listener",
+            load_balancer_arn=nlb.arn,
+            port=port,
+            protocol="TCP",
+            default_actions=[
+                aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
+            ],
+            tags=tags,
+            opts=child,
+        )
+        self.arn = nlb.arn
+        self.security_group_id = sg.id
+        self.register_outputs({"arn": self.arn})

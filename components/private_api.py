@@ -1,0 +1,302 @@
+"""PrivateApi: a REST API whose every route goes over a VPC link to the consumer NLB, then over
+PrivateLink to the provider, with TLS verified against the provider's server name.
+
+Routes: `/` and the greedy `/{proxy+}`, method ANY, HTTP_PROXY to `https://<server name>:<port>/`.
+Authorization is IAM (SigV4) by default, an API key with a usage plan, or none by explicit choice.
+The stage has access logs (JSON, to a log group with retention), execution logs at INFO without
+request/response bodies, X-Ray and throttling.
+
+VPC link: v2 by default (pulumi-aws >= 7.x exposes `integration_target` for REST APIs), v1 by
+setting. See the README for the trade-off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import ApiAuthorization, VpcLinkVersion
+from components.lookups import AccountFacts
+
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "extendedRequestId": "$context.extendedRequestId",
+        "ip": "$context.identity.sourceIp",
+        "caller": "$context.identity.caller",
+        "user": "$context.identity.user",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "protocol": "$context.protocol",
+        "responseLength": "$context.responseLength",
+        "integrationStatus": "$context.integration.status",
+        "integrationLatency": "$context.integration.latency",
+        "integrationError": "$context.integration.error",
+        "xrayTraceId": "$context.xrayTraceId",
+    },
+    separators=(",", ":"),
+)
+AUTHORIZATION = {"iam": "AWS_IAM", "api-key": "NONE", "none": "NONE"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrivateApiArgs:
+    facts: AccountFacts
+    nlb_arn: pulumi.Input[str]
+    server_name: str
+    port: int
+    authorization: ApiAuthorization
+    vpc_link_version: VpcLinkVersion
+    link_subnet_ids: list[pulumi.Output[str]]
+    link_security_group_id: pulumi.Input[str] | None
+    stage_name: str
+    throttle_rate_limit: int
+    throttle_burst_limit: int
+    log_retention_days: int
+    log_kms_key_arn: pulumi.Input[str]
+    manage_account: bool
+    tags: dict[str, str] | None = None
+
+
+class PrivateApi(pulumi.ComponentResource):
+    invoke_url: pulumi.Output[str]
+    """https://<api>.execute-api.<region>.amazonaws.com/<stage>"""
+    api_id: pulumi.Output[str]
+    """The REST API id."""
+    vpc_link_id: pulumi.Output[str]
+    """The VPC link (v2 or v1) the integrations use."""
+    api_key_id: pulumi.Output[str] | None
+    """With api-key authorization: the key's id (its value stays in API Gateway)."""
+
+    def __init__(
+        self, name: str, args: PrivateApiArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("xacct:consumer:PrivateApi", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = args.tags or {}
+
+        account: list[pulumi.Resource] = []
+        if args.manage_account:
+            account = [self._cloudwatch_account(name, args, child)]
+
+        link_id: pulumi.Output[str]
+        if args.vpc_link_version == "v2":
+            link_v2 = aws.apigatewayv2.VpcLink(
+                f"{name}-link",
+                name=f"{name}-link",
+                subnet_ids=args.link_subnet_ids,
+                security_group_ids=[args.link_security_group_id or ""],
+                tags=tags,
+                opts=child,
+            )
+            link_id = link_v2.id
+        else:
+            link_v1 = aws.apigateway.VpcLink(
+                f"{name}-link",
+                name=f"{name}-link",
+                target_arn=args.nlb_arn,
+                description="To the consumer NLB in front of the PrivateLink endpoint",
+                tags=tags,
+                opts=child,
+            )
+            link_id = link_v1.id
+
+        api = aws.apigateway.RestApi(
+            f"{name}-api",
+            name=f"{name}-api",
+            description="Private integration to the provider's workload over PrivateLink",
+            endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(
+                types="REGIONAL"
+            ),
+            tags=tags,
+            opts=child,
+        )
+        proxy = aws.apigateway.Resource(
+            f"{name}-proxy",
+            rest_api=api.id,
+            parent_id=api.root_resource_id,
+            path_part="{proxy+}",
+            opts=child,
+        )
+        backend = f"https://{args.server_name}:{args.port}"
+        routes = [
+            ("root", api.root_resource_id, f"{backend}/", {}),
+            (
+                "proxy",
+                proxy.id,
+                f"{backend}/{{proxy}}",
+                {"integration.request.path.proxy": "method.request.path.proxy"},
+            ),
+        ]
+        integrations: list[aws.apigateway.Integration] = []
+        for route, resource_id, uri, params in routes:
+            method = aws.apigateway.Method(
+                f"{name}-{route}-any",
+                rest_api=api.id,
+                resource_id=resource_id,
+                http_method="ANY",
+                authorization=AUTHORIZATION[args.authorization],
+                api_key_required=args.authorization == "api-key",
+                request_parameters={"method.request.path.proxy": True} if params else None,
+                opts=child,
+            )
+            integrations.append(
+                aws.apigateway.Integration(
+                    f"{name}-{route}-backend",
+                    rest_api=api.id,
+                    resource_id=resource_id,
+                    http_method=method.http_method,
+                    type="HTTP_PROXY",
+                    integration_http_method="ANY",
+                    uri=uri,
+                    connection_type="VPC_LINK",
+                    connection_id=link_id,
+                    integration_target=args.nlb_arn if args.vpc_link_version == "v2" else None,
+                    request_parameters=params or None,
+                    tls_config=aws.apigateway.IntegrationTlsConfigArgs(
+                        insecure_skip_verification=False
+                    ),
+                    timeout_milliseconds=29000,
+                    opts=child,
+                )
+            )
+
+        # Redeploy whenever what the API routes to changes (a deployment is a snapshot).
+        fingerprint = pulumi.Output.json_dumps(
+            [backend, args.authorization, link_id, args.nlb_arn, [i.id for i in integrations]]
+        ).apply(lambda text: hashlib.sha256(text.encode()).hexdigest())
+        deployment = aws.apigateway.Deployment(
+            f"{name}-deployment",
+            rest_api=api.id,
+            triggers={"routes": fingerprint},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=integrations),
+        )
+        access_logs = aws.cloudwatch.LogGroup(
+            f"{name}-access-logs",
+            name=f"/xacct/{name}/api-access",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.log_kms_key_arn,
+            tags=tags,
+            opts=child,
+        )
+        # Execution logs: API Gateway names the group itself; created first to set retention.
+        aws.cloudwatch.LogGroup(
+            f"{name}-execution-logs",
+            name=pulumi.Output.format(
+                "API-Gateway-Execution-Logs_{0}/{1}", api.id, args.stage_name
+            ),
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.log_kms_key_arn,
+            tags=tags,
+            opts=child,
+        )
+        stage = aws.apigateway.Stage(
+            f"{name}-stage",
+            rest_api=api.id,
+            deployment=deployment.id,
+            stage_name=args.stage_name,
+            xray_tracing_enabled=True,
+            access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(
+                destination_arn=access_logs.arn, format=ACCESS_LOG_FORMAT
+            ),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=account),
+        )
+        aws.apigateway.MethodSettings(
+            f"{name}-all-methods",
+            rest_api=api.id,
+            stage_name=stage.stage_name,
+            method_path="*/*",
+            settings=aws.apigateway.MethodSettingsSettingsArgs(
+                logging_level="INFO",
+                data_trace_enabled=False,
+                metrics_enabled=True,
+                throttling_rate_limit=args.throttle_rate_limit,
+                throttling_burst_limit=args.throttle_burst_limit,
+                caching_enabled=False,
+            ),
+            opts=child,
+        )
+        self.api_key_id = None
+        if args.authorization == "api-key":
+            self.api_key_id = self._usage_plan(name, args, api, stage, child)
+
+        self.invoke_url = stage.invoke_url
+        self.api_id = api.id
+        self.vpc_link_id = link_id
+        self.register_outputs(
+            {"invoke_url": self.invoke_url, "api_id": self.api_id, "vpc_link_id": link_id}
+        )
+
+    def _cloudwatch_account(
+        self, name: str, args: PrivateApiArgs, child: pulumi.ResourceOptions
+    ) -> aws.apigateway.Account:
+        """The region-wide CloudWatch role API Gateway logs with (once per account/region)."""
+        role = aws.iam.Role(
+            f"{name}-cloudwatch",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "apigateway.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": args.facts.account_id}
+                            },
+                        }
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-cloudwatch",
+            role=role.name,
+            policy_arn=(
+                f"arn:{args.facts.partition}:iam::aws:policy/service-role/"
+                "AmazonAPIGatewayPushToCloudWatchLogs"
+            ),
+            opts=child,
+        )
+        return aws.apigateway.Account(
+            f"{name}-account",
+            cloudwatch_role_arn=role.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
+        )
+
+    def _usage_plan(
+        self,
+        name: str,
+        args: PrivateApiArgs,
+        api: aws.apigateway.RestApi,
+        stage: aws.apigateway.Stage,
+        child: pulumi.ResourceOptions,
+    ) -> pulumi.Output[str]:
+        key = aws.apigateway.ApiKey(f"{name}-key", name=f"{name}-key", enabled=True, opts=child)
+        plan = aws.apigateway.UsagePlan(
+            f"{name}-plan",
+            name=f"{name}-plan",
+            api_stages=[
+                aws.apigateway.UsagePlanApiStageArgs(api_id=api.id, stage=stage.stage_name)
+            ],
+            throttle_settings=aws.apigateway.UsagePlanThrottleSettingsArgs(
+                rate_limit=args.throttle_rate_limit, burst_limit=args.throttle_burst_limit
+            ),
+            opts=child,
+        )
+        aws.apigateway.UsagePlanKey(
+            f"{name}-plan-key",
+            key_id=key.id,
+            key_type="API_KEY",
+            usage_plan_id=plan.id,
+            opts=child,
+        )
+        return key.id
