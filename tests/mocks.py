@@ -154,7 +154,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         typ, name, inputs = args.typ, args.name, dict(args.inputs)
         acct, region = self.account.account_id, self.account.region
-        h = _hex(typ, name)
+        h = _hex(typ, name, acct)
         if typ == "pulumi:pulumi:StackReference":
             stack = inputs["name"]
             if stack not in self.stacks:
