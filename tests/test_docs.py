@@ -1,0 +1,26 @@
+"""The README is the front door: every config key and every output key is documented there."""
+
+from __future__ import annotations
+
+import pytest
+
+from components import config
+from components import outputs as keys
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+@pytest.mark.parametrize("key", config.ALL_KEYS)
+def test_every_config_key_is_documented(key: str) -> None:
+    assert f"`{key}`" in README
+
+
+@pytest.mark.parametrize("key", keys.PROVIDER_KEYS + keys.CONSUMER_KEYS)
+def test_every_output_is_documented(key: str) -> None:
+    assert f"`{key}`" in README
+
+
+def test_readme_test_command_is_what_ci_runs() -> None:
+    assert "venv/bin/python -m pytest -q" in README
+    assert '"$VENV/bin/python" -m pytest -q' in (ROOT / ".ci" / "run").read_text()
