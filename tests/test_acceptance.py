@@ -69,8 +69,9 @@ def test_provider_accepts_exactly_the_endpoints_its_consumer_stacks_export(
 ) -> None:
     run = accept(consumers)
     service = run.one("aws:ec2/vpcEndpointService:VpcEndpointService")
-    accepted = {(a.inputs["vpcEndpointId"], a.inputs["vpcEndpointServiceId"])
-                for a in run.of_type(ACCEPTER)}  # fmt: skip
+    accepted = {
+        (a.inputs["vpcEndpointId"], a.inputs["vpcEndpointServiceId"]) for a in run.of_type(ACCEPTER)
+    }
     expected = {(c[keys.INTERFACE_ENDPOINT_ID], service.id) for c in consumers.values()}
     assert accepted == expected and len(expected) == 2
     assert sorted(run.exports[keys.ACCEPTED_ENDPOINT_IDS]) == sorted(e for e, _ in expected)

@@ -24,3 +24,9 @@ def test_every_output_is_documented(key: str) -> None:
 def test_readme_test_command_is_what_ci_runs() -> None:
     assert "venv/bin/python -m pytest -q" in README
     assert '"$VENV/bin/python" -m pytest -q' in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_rules_table_is_the_packs() -> None:
+    from policy.rules import rules_table
+
+    assert rules_table() in README

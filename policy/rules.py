@@ -1,0 +1,1198 @@
+"""The rules of the xacct CrossGuard pack, importable without starting a policy server.
+
+Each rule is a row of shared/SECURITY-RULES.md: a name, an enforcement level, the type tokens it
+applies to, its anchors (FSBP, AWSGuard, Checkov ids) and a check. Resource checks return
+`Finding`s (property, bad value, fix); `resource_policy` turns them into messages that name the
+resource, the property, the value and the fix. Stack checks get every resource with its property
+dependencies, to follow wiring across resources (the NLB behind the endpoint service, ...).
+
+Values unknown at preview: props come wrapped by the SDK's unknown-checking proxy, and reading an
+unknown value raises `UnknownValueError`, which the SDK reports as "can't run policy ... during
+preview" (advisory) instead of a violation. Checks read props directly and never swallow it;
+stack checks report what they could evaluate, then re-raise the first unknown they met.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+M = EnforcementLevel.MANDATORY
+A = EnforcementLevel.ADVISORY
+
+LB = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+LISTENER = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+ENDPOINT_SERVICE = "aws:ec2/vpcEndpointService:VpcEndpointService"
+ALLOWED_PRINCIPLE = "aws:ec2/vpcEndpointServiceAllowedPrinciple:VpcEndpointServiceAllowedPrinciple"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SG_EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+SG_TOKENS = (SG, SG_RULE, SG_INGRESS)
+INTEGRATION = "aws:apigateway/integration:Integration"
+INTEGRATION_V2 = "aws:apigatewayv2/integration:Integration"
+VPC_LINK = "aws:apigateway/vpcLink:VpcLink"
+STAGE = "aws:apigateway/stage:Stage"
+STAGE_V2 = "aws:apigatewayv2/stage:Stage"
+METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
+METHOD = "aws:apigateway/method:Method"
+ROUTE_V2 = "aws:apigatewayv2/route:Route"
+WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+EKS_CLUSTER = "aws:eks/cluster:Cluster"
+EKS_COMPONENT = "eks:index:Cluster"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+TRAIL = "aws:cloudtrail/trail:Trail"
+IAM_POLICY = "aws:iam/policy:Policy"
+IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+IAM_ROLE = "aws:iam/role:Role"
+IAM_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+KMS_KEY = "aws:kms/key:Key"
+VPC = "aws:ec2/vpc:Vpc"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+SNS_TOPIC = "aws:sns/topic:Topic"
+
+# Config defaults: the schema declares them and the checks fall back to the same constants.
+DEFAULT_MIN_RETENTION_DAYS = 30
+DEFAULT_SUPPORTED_EKS_VERSIONS = ("1.31", "1.32", "1.33", "1.34")
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+SECURE_LISTENER_PROTOCOLS = ("TLS", "HTTPS")
+_TLS_POLICY = re.compile(r"^ELBSecurityPolicy-(TLS13-|TLS-1-2-|FS-1-2-)")
+_PRINCIPAL = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(\d{12}):(root|role/[\w+=,.@/-]+)$")
+WORLD = ("0.0.0.0/0", "::/0")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One bad property: where, what it is, and how to fix it."""
+
+    prop: str
+    value: Any
+    fix: str
+
+    def message(self, token: str, name: str) -> str:
+        return f"{token} '{name}': {self.prop} is {_show(self.value)}; {self.fix}"
+
+
+def _show(value: Any) -> str:
+    return "not set" if value is None else repr(_plain(value))
+
+
+def _is_list(value: Any) -> bool:
+    """A list, tuple, or the SDK's list proxy (a Sequence), but not a string."""
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
+def _plain(value: Any) -> Any:
+    """The proxy's containers shown as plain lists/dicts."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if _is_list(value):
+        return [_plain(v) for v in value]
+    return value
+
+
+Props = Mapping[str, Any]
+Config = Mapping[str, Any]
+ResourceCheck = Callable[[Props, Config], Iterable[Finding]]
+StackCheck = Callable[[list[PolicyResource], Config], Iterable[tuple[PolicyResource, str]]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A row of the rules table: the metadata that docs and tests read."""
+
+    name: str
+    description: str
+    level: EnforcementLevel
+    tokens: tuple[str, ...]
+    anchors: str
+    stack: bool = False
+    config: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+RULES: list[Rule] = []
+_RESOURCE_CHECKS: dict[str, ResourceCheck] = {}
+_STACK_CHECKS: dict[str, StackCheck] = {}
+
+
+def resource_rule(
+    name: str,
+    level: EnforcementLevel,
+    tokens: Sequence[str],
+    anchors: str,
+    description: str,
+    config: dict[str, dict[str, Any]] | None = None,
+) -> Callable[[ResourceCheck], ResourceCheck]:
+    def register(check: ResourceCheck) -> ResourceCheck:
+        RULES.append(Rule(name, description, level, tuple(tokens), anchors, False, config or {}))
+        _RESOURCE_CHECKS[name] = check
+        return check
+
+    return register
+
+
+def stack_rule(
+    name: str,
+    level: EnforcementLevel,
+    tokens: Sequence[str],
+    anchors: str,
+    description: str,
+) -> Callable[[StackCheck], StackCheck]:
+    def register(check: StackCheck) -> StackCheck:
+        RULES.append(Rule(name, description, level, tuple(tokens), anchors, True))
+        _STACK_CHECKS[name] = check
+        return check
+
+    return register
+
+
+# ---- small readers -----------------------------------------------------------------------
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if _is_list(value):
+        return list(value)
+    return [value]
+
+
+def _document(value: Any) -> Mapping[str, Any] | None:
+    """An IAM policy document given as JSON text or as an object."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Mapping):
+        return value
+    try:
+        parsed = json.loads(str(value))
+    except json.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, Mapping) else None
+
+
+def _statements(document: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    if not document:
+        return []
+    return [s for s in _list(document.get("Statement")) if isinstance(s, Mapping)]
+
+
+def _is_component_without_props(props: Props) -> bool:
+    return len(props) == 0
+
+
+# ---- endpoint service --------------------------------------------------------------------
+
+
+@resource_rule(
+    "endpoint-service-acceptance-required",
+    M,
+    [ENDPOINT_SERVICE],
+    "CKV_AWS_123",
+    "A VPC endpoint service requires manual acceptance of each connection.",
+)
+def _acceptance_required(props: Props, _: Config) -> Iterator[Finding]:
+    if props.get("acceptanceRequired") is not True:
+        yield Finding(
+            "acceptanceRequired",
+            props.get("acceptanceRequired"),
+            "set acceptance_required=True so every endpoint connection is accepted",
+        )
+
+
+PRINCIPALS_CONFIG = {
+    "allowedAccounts": {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^[0-9]{12}$"},
+        "default": [],
+        "description": "Accounts an endpoint service may allow (empty: any named account).",
+    }
+}
+
+
+def _principal_findings(prop: str, principals: Any, config: Config) -> Iterator[Finding]:
+    """`principals`: the list of allowedPrincipals, or the one principalArn."""
+    allowed = set(config.get("allowedAccounts") or [])
+    listed = _is_list(principals)
+    for index, principal in enumerate(_list(principals)):
+        where = f"{prop}[{index}]" if listed else prop
+        if principal == "*":
+            yield Finding(
+                where,
+                principal,
+                "name the consumer accounts (arn:aws:iam::<account>:"
+                "root) or roles: `*` lets any AWS account connect",
+            )
+            continue
+        match = _PRINCIPAL.match(str(principal))
+        if not match:
+            yield Finding(
+                where,
+                principal,
+                "use arn:aws:iam::<12-digit account>:root or a role ARN in that account",
+            )
+        elif allowed and match.group(2) not in allowed:
+            yield Finding(
+                where,
+                principal,
+                f"account {match.group(2)} is not in the pack's "
+                f"allowedAccounts ({', '.join(sorted(allowed))})",
+            )
+
+
+@resource_rule(
+    "endpoint-service-principals-specific",
+    M,
+    [ENDPOINT_SERVICE, ALLOWED_PRINCIPLE],
+    "arch (AWS: `*` with auto-accept makes the NLB public in effect)",
+    "Allowed principals are named accounts or roles (from the allowlist), never `*`.",
+    config=PRINCIPALS_CONFIG,
+)
+def _principals_specific(props: Props, config: Config) -> Iterator[Finding]:
+    if "principalArn" in props:
+        yield from _principal_findings("principalArn", props["principalArn"], config)
+    else:
+        yield from _principal_findings("allowedPrincipals", props.get("allowedPrincipals"), config)
+
+
+# ---- load balancers and listeners --------------------------------------------------------
+
+
+@resource_rule("lb-internal", M, LB, "arch", "Load balancers in this architecture are internal.")
+def _lb_internal(props: Props, _: Config) -> Iterator[Finding]:
+    if props.get("internal") is not True:
+        yield Finding(
+            "internal",
+            props.get("internal"),
+            "set internal=True: the path never touches the internet",
+        )
+
+
+@resource_rule(
+    "lb-deletion-protection",
+    A,
+    LB,
+    "ELB.6, CKV_AWS_150",
+    "Load balancers have deletion protection.",
+)
+def _lb_deletion_protection(props: Props, _: Config) -> Iterator[Finding]:
+    if props.get("enableDeletionProtection") is not True:
+        yield Finding(
+            "enableDeletionProtection",
+            props.get("enableDeletionProtection"),
+            "set enable_deletion_protection=True for long-lived load balancers",
+        )
+
+
+@resource_rule(
+    "lb-access-logs",
+    A,
+    LB,
+    "awsguard elb-logging-enabled, CKV_AWS_91",
+    "Load balancers write access logs (NLBs log TLS listeners only).",
+)
+def _lb_access_logs(props: Props, _: Config) -> Iterator[Finding]:
+    logs = props.get("accessLogs") or {}
+    if logs.get("enabled") is not True:
+        yield Finding(
+            "accessLogs.enabled",
+            logs.get("enabled"),
+            "set access_logs with an S3 bucket and enabled=True",
+        )
+
+
+@resource_rule(
+    "lb-multi-az",
+    A,
+    LB,
+    "ELB.13, CKV_AWS_152",
+    "Load balancers span 2+ subnets; NLBs balance across zones.",
+)
+def _lb_multi_az(props: Props, _: Config) -> Iterator[Finding]:
+    subnets = _list(props.get("subnets")) or _list(props.get("subnetMappings"))
+    if len(subnets) < 2:
+        yield Finding("subnets", subnets, "use subnets in at least two availability zones")
+    if (
+        props.get("loadBalancerType") == "network"
+        and props.get("enableCrossZoneLoadBalancing") is not True
+    ):
+        yield Finding(
+            "enableCrossZoneLoadBalancing",
+            props.get("enableCrossZoneLoadBalancing"),
+            "turn cross-zone on, or keep healthy targets in every enabled AZ",
+        )
+
+
+@resource_rule(
+    "nlb-security-groups",
+    A,
+    LB,
+    "arch",
+    "NLBs have security groups (only settable at creation) and choose PrivateLink "
+    "inbound enforcement explicitly.",
+)
+def _nlb_security_groups(props: Props, _: Config) -> Iterator[Finding]:
+    if props.get("loadBalancerType") != "network":
+        return
+    if not _list(props.get("securityGroups")):
+        yield Finding(
+            "securityGroups",
+            props.get("securityGroups"),
+            "attach a security group now: an NLB cannot get one later",
+        )
+    if props.get("enforceSecurityGroupInboundRulesOnPrivateLinkTraffic") not in ("on", "off"):
+        yield Finding(
+            "enforceSecurityGroupInboundRulesOnPrivateLinkTraffic",
+            props.get("enforceSecurityGroupInboundRulesOnPrivateLinkTraffic"),
+            "choose on or off deliberately and document why",
+        )
+
+
+@resource_rule(
+    "listener-tls-policy",
+    M,
+    LISTENER,
+    "ELB.17, CKV_AWS_103",
+    "TLS/HTTPS listeners use a TLS 1.2+ (or 1.3) security policy.",
+)
+def _listener_tls_policy(props: Props, _: Config) -> Iterator[Finding]:
+    if props.get("protocol") not in SECURE_LISTENER_PROTOCOLS:
+        return
+    policy = props.get("sslPolicy")
+    if not policy or not _TLS_POLICY.match(str(policy)):
+        yield Finding(
+            "sslPolicy",
+            policy,
+            "use ELBSecurityPolicy-TLS13-1-2-2021-06 or another TLS 1.2+ policy",
+        )
+
+
+PASSTHROUGH_CONFIG = {
+    "allowTcpPassthrough": {
+        "type": "boolean",
+        "default": False,
+        "description": "Allow TCP listeners (TLS passthrough to a backend that terminates TLS).",
+    }
+}
+
+
+@resource_rule(
+    "listener-secure-protocol",
+    A,
+    LISTENER,
+    "ELB.18",
+    "Listeners speak TLS; TCP passthrough only where the backend terminates TLS "
+    "and the pack's config allows it.",
+    config=PASSTHROUGH_CONFIG,
+)
+def _listener_secure_protocol(props: Props, config: Config) -> Iterator[Finding]:
+    protocol = props.get("protocol")
+    if protocol in SECURE_LISTENER_PROTOCOLS:
+        return
+    if protocol == "TCP" and config.get("allowTcpPassthrough", False):
+        return
+    yield Finding(
+        "protocol",
+        protocol,
+        "use TLS (or set allowTcpPassthrough in the pack's "
+        "config where the backend terminates TLS itself)",
+    )
+
+
+# ---- interface endpoints and security groups ---------------------------------------------
+
+
+@resource_rule(
+    "interface-endpoint-shape",
+    M,
+    [VPC_ENDPOINT],
+    "arch",
+    "Endpoints to a PrivateLink service are Interface endpoints with a security "
+    "group, in 2+ subnets.",
+)
+def _interface_endpoint_shape(props: Props, _: Config) -> Iterator[Finding]:
+    kind = props.get("vpcEndpointType")
+    service = str(props.get("serviceName") or "")
+    if kind != "Interface":
+        if service.startswith("com.amazonaws.vpce."):
+            yield Finding(
+                "vpcEndpointType", kind, "connect to an endpoint service with an Interface endpoint"
+            )
+        return
+    if not _list(props.get("securityGroupIds")):
+        yield Finding(
+            "securityGroupIds",
+            props.get("securityGroupIds"),
+            "attach a security group that admits only the listener port",
+        )
+    subnets = _list(props.get("subnetIds")) or _list(props.get("subnetConfigurations"))
+    if len(subnets) < 2:
+        yield Finding("subnetIds", subnets, "place the endpoint in subnets of 2+ AZs")
+
+
+def _ingress_rules(token: str, props: Props) -> list[tuple[str, Mapping[str, Any]]]:
+    """(where, rule) for each ingress rule a resource declares, in one common shape."""
+    if token == SG:
+        return [(f"ingress[{i}]", r) for i, r in enumerate(_list(props.get("ingress")))]
+    if token == SG_RULE:
+        return [("", props)] if props.get("type") == "ingress" else []
+    if token == SG_INGRESS:
+        return [("", props)]
+    return []
+
+
+def _cidrs(rule: Mapping[str, Any]) -> list[str]:
+    return [
+        *(_list(rule.get("cidrBlocks"))),
+        *(_list(rule.get("ipv6CidrBlocks"))),
+        *([rule["cidrIpv4"]] if rule.get("cidrIpv4") else []),
+        *([rule["cidrIpv6"]] if rule.get("cidrIpv6") else []),
+    ]
+
+
+def _prefix(where: str, prop: str) -> str:
+    return f"{where}.{prop}" if where else prop
+
+
+@resource_rule(
+    "sg-no-world-ingress",
+    M,
+    SG_TOKENS,
+    "EC2.18/19, CKV_AWS_24/25/260/277",
+    "No ingress from 0.0.0.0/0 or ::/0.",
+)
+def _sg_no_world(props: Props, _: Config) -> Iterator[Finding]:
+    for where, rule in _ingress_rules(_token(props), props):
+        for cidr in _cidrs(rule):
+            if cidr in WORLD:
+                yield Finding(
+                    _prefix(where, "cidr"),
+                    cidr,
+                    "admit a security group or a private CIDR, never the whole internet",
+                )
+
+
+def _protocol_and_ports(rule: Mapping[str, Any]) -> tuple[str, Any, Any]:
+    protocol = str(rule.get("ipProtocol", rule.get("protocol", "")))
+    return protocol, rule.get("fromPort"), rule.get("toPort")
+
+
+@resource_rule(
+    "sg-no-all-ports",
+    M,
+    SG_TOKENS,
+    "CKV_AWS_277",
+    "Ingress names a protocol and a port range, not all traffic.",
+)
+def _sg_no_all_ports(props: Props, _: Config) -> Iterator[Finding]:
+    for where, rule in _ingress_rules(_token(props), props):
+        protocol, low, high = _protocol_and_ports(rule)
+        if protocol in ("-1", "all"):
+            yield Finding(_prefix(where, "protocol"), protocol, "admit tcp on the listener port")
+        elif low == 0 and high == 65535:
+            yield Finding(
+                _prefix(where, "fromPort-toPort"),
+                f"{low}-{high}",
+                "admit only the port the service listens on",
+            )
+
+
+@resource_rule(
+    "sg-rule-description",
+    A,
+    (*SG_TOKENS, SG_EGRESS),
+    "CKV_AWS_23",
+    "Every security group rule says why it exists.",
+)
+def _sg_rule_description(props: Props, _: Config) -> Iterator[Finding]:
+    token = _token(props)
+    if token == SG:
+        for kind in ("ingress", "egress"):
+            for i, rule in enumerate(_list(props.get(kind))):
+                if not rule.get("description"):
+                    yield Finding(f"{kind}[{i}].description", None, "describe the rule")
+    elif not props.get("description"):
+        yield Finding("description", None, "describe what the rule admits and why")
+
+
+def _token(props: Props) -> str:
+    """The type token the validating wrapper stored for checks that span several tokens."""
+    return str(props.get("__token", ""))
+
+
+# ---- API Gateway -------------------------------------------------------------------------
+
+
+@resource_rule(
+    "apigw-private-integration",
+    M,
+    [INTEGRATION, INTEGRATION_V2],
+    "arch",
+    "HTTP integrations go over a VPC link, to an https:// URI, verifying TLS.",
+)
+def _apigw_private_integration(props: Props, _: Config) -> Iterator[Finding]:
+    kind = str(props.get("type") or props.get("integrationType") or "")
+    if kind not in ("HTTP", "HTTP_PROXY"):
+        return
+    if props.get("connectionType") != "VPC_LINK":
+        yield Finding(
+            "connectionType",
+            props.get("connectionType"),
+            "use connection_type VPC_LINK: the backend is private",
+        )
+    if not props.get("connectionId"):
+        yield Finding("connectionId", props.get("connectionId"), "set the VPC link's id")
+    uri = props.get("uri") if "uri" in props else props.get("integrationUri")
+    if _token(props) == INTEGRATION and not str(uri or "").startswith("https://"):
+        yield Finding(
+            "uri", uri, "call the backend with https://<TLS server name>/ so TLS runs end to end"
+        )
+    tls = props.get("tlsConfig") or {}
+    if tls.get("insecureSkipVerification") is True:
+        yield Finding(
+            "tlsConfig.insecureSkipVerification",
+            True,
+            "verify the backend's certificate (remove insecure_skip_verification)",
+        )
+
+
+@resource_rule(
+    "apigw-access-logging",
+    M,
+    [STAGE, STAGE_V2],
+    "APIGateway.9, CKV_AWS_76",
+    "Stages write access logs.",
+)
+def _apigw_access_logging(props: Props, _: Config) -> Iterator[Finding]:
+    settings = props.get("accessLogSettings") or {}
+    if not settings.get("destinationArn"):
+        yield Finding(
+            "accessLogSettings.destinationArn",
+            settings.get("destinationArn"),
+            "send access logs to a log group",
+        )
+
+
+@resource_rule(
+    "apigw-execution-logging",
+    M,
+    [METHOD_SETTINGS],
+    "APIGateway.1, CKV2_AWS_4, CKV_AWS_276",
+    "Execution logging is ERROR or INFO, without request/response bodies.",
+)
+def _apigw_execution_logging(props: Props, _: Config) -> Iterator[Finding]:
+    settings = props.get("settings") or {}
+    if settings.get("loggingLevel") not in ("ERROR", "INFO"):
+        yield Finding("settings.loggingLevel", settings.get("loggingLevel"), "set ERROR or INFO")
+    if settings.get("dataTraceEnabled") is True:
+        yield Finding(
+            "settings.dataTraceEnabled",
+            True,
+            "turn data tracing off: it logs request and response bodies",
+        )
+
+
+@resource_rule(
+    "apigw-xray", A, [STAGE], "APIGateway.3, CKV_AWS_73", "REST API stages trace with X-Ray."
+)
+def _apigw_xray(props: Props, _: Config) -> Iterator[Finding]:
+    if props.get("xrayTracingEnabled") is not True:
+        yield Finding(
+            "xrayTracingEnabled", props.get("xrayTracingEnabled"), "set xray_tracing_enabled=True"
+        )
+
+
+@resource_rule(
+    "apigw-cache-encrypted",
+    M,
+    [METHOD_SETTINGS],
+    "APIGateway.5, CKV_AWS_308",
+    "A stage cache, when on, is encrypted.",
+)
+def _apigw_cache_encrypted(props: Props, _: Config) -> Iterator[Finding]:
+    settings = props.get("settings") or {}
+    if settings.get("cachingEnabled") is True and settings.get("cacheDataEncrypted") is not True:
+        yield Finding(
+            "settings.cacheDataEncrypted",
+            settings.get("cacheDataEncrypted"),
+            "encrypt cached responses (cache_data_encrypted=True)",
+        )
+
+
+@resource_rule(
+    "apigw-authorization",
+    M,
+    [METHOD, ROUTE_V2],
+    "APIGateway.8, CKV_AWS_59, CKV2_AWS_70",
+    "Methods require authorization (IAM, an authorizer) or an API key.",
+)
+def _apigw_authorization(props: Props, _: Config) -> Iterator[Finding]:
+    prop = "authorization" if "authorization" in props else "authorizationType"
+    value = props.get(prop)
+    if value in (None, "NONE") and props.get("apiKeyRequired") is not True:
+        yield Finding(
+            prop,
+            value,
+            "use AWS_IAM (xacct:apiAuthorization iam) or require an API "
+            "key; NONE only with this rule's enforcement lowered on purpose",
+        )
+
+
+# ---- EKS ---------------------------------------------------------------------------------
+
+
+def _eks_view(props: Props) -> tuple[Any, Any, Any, Any, Any]:
+    """(public access, public CIDRs, secrets key, log types, version) of either cluster token."""
+    if _token(props) == EKS_COMPONENT:
+        return (
+            props.get("endpointPublicAccess", True),
+            props.get("publicAccessCidrs"),
+            props.get("encryptionConfigKeyArn"),
+            props.get("enabledClusterLogTypes"),
+            props.get("version"),
+        )
+    vpc = props.get("vpcConfig") or {}
+    key = None
+    config = props.get("encryptionConfig") or {}
+    if "secrets" in _list(config.get("resources")):
+        key = (config.get("provider") or {}).get("keyArn")
+    return (
+        vpc.get("endpointPublicAccess", True),
+        vpc.get("publicAccessCidrs"),
+        key,
+        props.get("enabledClusterLogTypes"),
+        props.get("version"),
+    )
+
+
+EKS_TOKENS = (EKS_CLUSTER, EKS_COMPONENT)
+
+
+@resource_rule(
+    "eks-endpoint-restricted",
+    M,
+    EKS_TOKENS,
+    "EKS.1, CKV_AWS_38/39",
+    "The public API endpoint is off, or limited to named CIDRs (never 0.0.0.0/0).",
+)
+def _eks_endpoint(props: Props, _: Config) -> Iterator[Finding]:
+    public, cidrs, _key, _logs, _version = _eks_view(props)
+    if public is False:
+        return
+    if not _list(cidrs):
+        yield Finding(
+            "publicAccessCidrs",
+            cidrs,
+            "list the CIDRs that may reach the public "
+            "endpoint (EKS opens it to 0.0.0.0/0 otherwise), or turn it off",
+        )
+    for cidr in _list(cidrs):
+        if cidr in WORLD:
+            yield Finding("publicAccessCidrs", cidrs, "remove 0.0.0.0/0: name your runners' CIDRs")
+
+
+@resource_rule(
+    "eks-secrets-encryption",
+    M,
+    EKS_TOKENS,
+    "EKS.3, CKV_AWS_58",
+    "Kubernetes secrets are envelope-encrypted with a KMS key.",
+)
+def _eks_secrets(props: Props, _: Config) -> Iterator[Finding]:
+    if not _eks_view(props)[2]:
+        yield Finding("encryptionConfig", None, "encrypt the `secrets` resource with a KMS key")
+
+
+@resource_rule(
+    "eks-audit-logging", M, EKS_TOKENS, "EKS.8, CKV_AWS_37", "The control plane writes audit logs."
+)
+def _eks_audit(props: Props, _: Config) -> Iterator[Finding]:
+    types = _list(_eks_view(props)[3])
+    if "audit" not in types:
+        yield Finding("enabledClusterLogTypes", types, "add `audit`")
+
+
+@resource_rule(
+    "eks-all-control-plane-logs",
+    A,
+    EKS_TOKENS,
+    "EKS.8",
+    "The control plane writes all five log types.",
+)
+def _eks_all_logs(props: Props, _: Config) -> Iterator[Finding]:
+    types = _list(_eks_view(props)[3])
+    missing = [t for t in CONTROL_PLANE_LOG_TYPES if t not in types]
+    if missing:
+        yield Finding("enabledClusterLogTypes", types, f"add {', '.join(missing)}")
+
+
+VERSIONS_CONFIG = {
+    "supportedVersions": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": list(DEFAULT_SUPPORTED_EKS_VERSIONS),
+        "description": "Kubernetes versions in standard support.",
+    }
+}
+
+
+@resource_rule(
+    "eks-supported-version",
+    A,
+    EKS_TOKENS,
+    "EKS.2, CKV_AWS_339",
+    "The cluster runs a Kubernetes version in standard support.",
+    config=VERSIONS_CONFIG,
+)
+def _eks_version(props: Props, config: Config) -> Iterator[Finding]:
+    version = _eks_view(props)[4]
+    supported = list(config.get("supportedVersions") or DEFAULT_SUPPORTED_EKS_VERSIONS)
+    if version is not None and version not in supported:
+        yield Finding("version", version, f"use one of {', '.join(supported)}")
+
+
+# ---- logs, trail, IAM, KMS ---------------------------------------------------------------
+
+RETENTION_CONFIG = {
+    "minimumRetentionDays": {
+        "type": "integer",
+        "default": DEFAULT_MIN_RETENTION_DAYS,
+        "description": "The least retention a log group may have.",
+    }
+}
+
+
+@resource_rule(
+    "log-group-retention",
+    M,
+    [LOG_GROUP],
+    "CKV_AWS_66/338",
+    "Log groups expire, after at least the configured minimum.",
+    config=RETENTION_CONFIG,
+)
+def _log_retention(props: Props, config: Config) -> Iterator[Finding]:
+    days = props.get("retentionInDays")
+    minimum = int(config.get("minimumRetentionDays", DEFAULT_MIN_RETENTION_DAYS))
+    if not days:
+        yield Finding("retentionInDays", days, f"set a retention of at least {minimum} days")
+    elif int(days) < minimum:
+        yield Finding("retentionInDays", days, f"keep logs at least {minimum} days")
+
+
+@resource_rule(
+    "log-group-kms",
+    A,
+    [LOG_GROUP],
+    "CKV_AWS_158",
+    "Log groups are encrypted with a customer-managed KMS key.",
+)
+def _log_kms(props: Props, _: Config) -> Iterator[Finding]:
+    if not props.get("kmsKeyId"):
+        yield Finding("kmsKeyId", None, "encrypt the log group with a KMS key")
+
+
+@resource_rule(
+    "cloudtrail-baseline",
+    M,
+    [TRAIL],
+    "CloudTrail.1/2/4/5",
+    "A trail, when created, is multi-region, validated, encrypted and sent to CloudWatch Logs.",
+)
+def _trail(props: Props, _: Config) -> Iterator[Finding]:
+    wanted = {
+        "isMultiRegionTrail": "set is_multi_region_trail=True",
+        "enableLogFileValidation": "set enable_log_file_validation=True",
+    }
+    for prop, fix in wanted.items():
+        if props.get(prop) is not True:
+            yield Finding(prop, props.get(prop), fix)
+    if not props.get("kmsKeyId"):
+        yield Finding("kmsKeyId", None, "encrypt log files with a KMS key")
+    if not props.get("cloudWatchLogsGroupArn"):
+        yield Finding("cloudWatchLogsGroupArn", None, "deliver to a CloudWatch log group too")
+
+
+def _admin_statements(document: Mapping[str, Any] | None) -> Iterator[str]:
+    for statement in _statements(document):
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = [str(a) for a in _list(statement.get("Action"))]
+        resources = [str(r) for r in _list(statement.get("Resource"))]
+        if "*" in actions and "*" in resources:
+            yield "Allow * on *"
+        for action in actions:
+            if action.endswith(":*"):
+                yield f"Allow {action}"
+
+
+@resource_rule(
+    "iam-no-wildcard-admin",
+    M,
+    [IAM_POLICY, IAM_ROLE_POLICY, IAM_ROLE, IAM_ATTACHMENT],
+    "IAM.1/21, CKV_AWS_62/63/274",
+    "No Allow * on *, no service:* actions, no AdministratorAccess.",
+)
+def _iam_no_admin(props: Props, _: Config) -> Iterator[Finding]:
+    token = _token(props)
+    documents: list[tuple[str, Any]] = []
+    if token in (IAM_POLICY, IAM_ROLE_POLICY):
+        documents.append(("policy", props.get("policy")))
+    if token == IAM_ROLE:
+        for i, inline in enumerate(_list(props.get("inlinePolicies"))):
+            documents.append((f"inlinePolicies[{i}].policy", inline.get("policy")))
+        for arn in _list(props.get("managedPolicyArns")):
+            if str(arn).endswith(":policy/AdministratorAccess"):
+                yield Finding("managedPolicyArns", arn, "grant the actions the role needs")
+    if token == IAM_ATTACHMENT and str(props.get("policyArn", "")).endswith(
+        ":policy/AdministratorAccess"
+    ):
+        yield Finding("policyArn", props.get("policyArn"), "grant the actions the role needs")
+    for prop, text in documents:
+        for grant in _admin_statements(_document(text)):
+            yield Finding(prop, grant, "name the actions and resources the principal needs")
+
+
+@resource_rule(
+    "iam-trust-specific",
+    M,
+    [IAM_ROLE],
+    "CKV_AWS_60/61",
+    "Role trust policies name their principals, never `*`.",
+)
+def _iam_trust(props: Props, _: Config) -> Iterator[Finding]:
+    for statement in _statements(_document(props.get("assumeRolePolicy"))):
+        if statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        values = (
+            [principal]
+            if isinstance(principal, str)
+            else [v for vs in (principal or {}).values() for v in _list(vs)]
+        )
+        if "*" in values:
+            yield Finding(
+                "assumeRolePolicy.Principal",
+                principal,
+                "name the service, account or role that may assume it",
+            )
+
+
+@resource_rule(
+    "kms-key-rotation",
+    A,
+    [KMS_KEY],
+    "awsguard cmk-backing-key-rotation-enabled, CKV_AWS_7",
+    "Symmetric customer-managed keys rotate.",
+)
+def _kms_rotation(props: Props, _: Config) -> Iterator[Finding]:
+    spec = props.get("customerMasterKeySpec") or props.get("keySpec") or "SYMMETRIC_DEFAULT"
+    if spec == "SYMMETRIC_DEFAULT" and props.get("enableKeyRotation") is not True:
+        yield Finding(
+            "enableKeyRotation", props.get("enableKeyRotation"), "set enable_key_rotation=True"
+        )
+
+
+@resource_rule(
+    "sns-topic-encrypted",
+    M,
+    [SNS_TOPIC],
+    "SNS.1, CKV_AWS_26",
+    "Alarm topics are encrypted with KMS.",
+)
+def _sns_encrypted(props: Props, _: Config) -> Iterator[Finding]:
+    if not props.get("kmsMasterKeyId"):
+        yield Finding("kmsMasterKeyId", None, "encrypt the topic with a KMS key")
+
+
+# ---- stack rules -------------------------------------------------------------------------
+
+
+def _deps(resource: PolicyResource, prop: str) -> list[PolicyResource]:
+    return list((resource.property_dependencies or {}).get(prop, []))
+
+
+def _of(resources: Iterable[PolicyResource], *tokens: str) -> list[PolicyResource]:
+    return [r for r in resources if r.resource_type in tokens]
+
+
+@stack_rule(
+    "endpoint-service-nlb-internal",
+    M,
+    [ENDPOINT_SERVICE],
+    "arch",
+    "The load balancers behind an endpoint service are internal NLBs.",
+)
+def _service_nlb_internal(
+    resources: list[PolicyResource], _: Config
+) -> Iterator[tuple[PolicyResource, str]]:
+    for service in _of(resources, ENDPOINT_SERVICE):
+        for lb in _deps(service, "networkLoadBalancerArns"):
+            if (
+                lb.props.get("internal") is not True
+                or lb.props.get("loadBalancerType") != "network"
+            ):
+                yield (
+                    service,
+                    (
+                        f"{ENDPOINT_SERVICE} '{service.name}': networkLoadBalancerArns "
+                        f"includes {lb.resource_type} '{lb.name}' with "
+                        f"internal={lb.props.get('internal')!r}, "
+                        f"loadBalancerType={lb.props.get('loadBalancerType')!r}; publish only an "
+                        "internal network load balancer"
+                    ),
+                )
+
+
+@stack_rule(
+    "apigw-vpclink-internal-nlb",
+    M,
+    [VPC_LINK, INTEGRATION],
+    "arch",
+    "A VPC link (v1 target, or a v2 integration's target) is an internal load balancer.",
+)
+def _vpclink_internal(
+    resources: list[PolicyResource], _: Config
+) -> Iterator[tuple[PolicyResource, str]]:
+    pairs = [(r, "targetArn") for r in _of(resources, VPC_LINK)]
+    pairs += [(r, "integrationTarget") for r in _of(resources, INTEGRATION)]
+    for owner, prop in pairs:
+        for lb in _deps(owner, prop):
+            if lb.resource_type in LB and lb.props.get("internal") is not True:
+                yield (
+                    owner,
+                    (
+                        f"{owner.resource_type} '{owner.name}': {prop} is {lb.resource_type} "
+                        f"'{lb.name}' with internal={lb.props.get('internal')!r}; target an "
+                        "internal load balancer"
+                    ),
+                )
+
+
+def _rules_of(resources: list[PolicyResource], sg: PolicyResource) -> list[PolicyResource]:
+    standalone = _of(resources, SG_RULE, SG_INGRESS, SG_EGRESS)
+    return [r for r in standalone if sg in _deps(r, "securityGroupId")]
+
+
+@stack_rule(
+    "endpoint-sg-scoped",
+    M,
+    [VPC_ENDPOINT, SG, SG_INGRESS, SG_RULE],
+    "arch, EC2.18",
+    "An interface endpoint's security groups admit one TCP port, from a security "
+    "group or a CIDR inside the VPC.",
+)
+def _endpoint_sg_scoped(
+    resources: list[PolicyResource], _: Config
+) -> Iterator[tuple[PolicyResource, str]]:
+    for endpoint in _of(resources, VPC_ENDPOINT):
+        if endpoint.props.get("vpcEndpointType") != "Interface":
+            continue
+        vpcs = _deps(endpoint, "vpcId")
+        vpc_cidr = str(vpcs[0].props.get("cidrBlock")) if vpcs else None
+        for sg in _deps(endpoint, "securityGroupIds"):
+            rules: list[tuple[str, Mapping[str, Any]]] = [
+                (f"{SG} '{sg.name}' ingress[{i}]", rule)
+                for i, rule in enumerate(_list(sg.props.get("ingress")))
+            ]
+            for standalone in _rules_of(resources, sg):
+                props = standalone.props
+                if standalone.resource_type == SG_INGRESS or props.get("type") == "ingress":
+                    rules.append((f"{standalone.resource_type} '{standalone.name}'", props))
+            for where, props in rules:
+                problem = _endpoint_rule_problem(props, vpc_cidr)
+                if problem:
+                    yield (
+                        endpoint,
+                        (
+                            f"{VPC_ENDPOINT} '{endpoint.name}': {where} {problem}; admit only TCP "
+                            "on the listener port from the consumer NLB's or VPC link's security "
+                            "group"
+                        ),
+                    )
+
+
+def _endpoint_rule_problem(rule: Mapping[str, Any], vpc_cidr: str | None) -> str | None:
+    protocol, low, high = _protocol_and_ports(rule)
+    if protocol.lower() not in ("tcp", "6"):
+        return f"admits protocol {protocol!r}"
+    if low != high:
+        return f"admits ports {low}-{high}"
+    for cidr in _cidrs(rule):
+        try:
+            network = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            return f"admits {cidr!r}"
+        inside = vpc_cidr is not None and network.subnet_of(  # type: ignore[arg-type]
+            ipaddress.ip_network(vpc_cidr)  # type: ignore[arg-type]
+        )
+        if not inside:
+            return f"admits {cidr} (wider than the VPC {vpc_cidr or '(unknown)'})"
+    return None
+
+
+@stack_rule(
+    "sg-no-rule-conflicts",
+    M,
+    [SG, SG_RULE, SG_INGRESS, SG_EGRESS],
+    "awsguard security-group-no-rule-management-conflicts",
+    "A security group's rules are managed inline or as separate rules, not both.",
+)
+def _sg_conflicts(
+    resources: list[PolicyResource], _: Config
+) -> Iterator[tuple[PolicyResource, str]]:
+    for sg in _of(resources, SG):
+        inline = _list(sg.props.get("ingress")) + _list(sg.props.get("egress"))
+        standalone = _rules_of(resources, sg)
+        if inline and standalone:
+            names = ", ".join(f"'{r.name}'" for r in standalone)
+            yield (
+                sg,
+                (
+                    f"{SG} '{sg.name}': has {len(inline)} inline rule(s) and separate rules "
+                    f"{names}; manage its rules one way (separate rules), or each update undoes "
+                    "the other"
+                ),
+            )
+
+
+@stack_rule(
+    "vpc-flow-logs",
+    A,
+    [VPC, FLOW_LOG],
+    "EC2.6, CKV2_AWS_11",
+    "Every VPC the stack creates has a flow log.",
+)
+def _vpc_flow_logs(
+    resources: list[PolicyResource], _: Config
+) -> Iterator[tuple[PolicyResource, str]]:
+    logged = {id(v) for log in _of(resources, FLOW_LOG) for v in _deps(log, "vpcId")}
+    for vpc in _of(resources, VPC):
+        if id(vpc) not in logged:
+            yield vpc, f"{VPC} '{vpc.name}': has no aws.ec2.FlowLog; add one (traffic_type ALL)"
+
+
+@stack_rule(
+    "apigw-waf",
+    A,
+    [STAGE, WAF_ASSOCIATION],
+    "APIGateway.4, CKV2_AWS_29",
+    "A WAF web ACL is associated with each REST API stage.",
+)
+def _apigw_waf(resources: list[PolicyResource], _: Config) -> Iterator[tuple[PolicyResource, str]]:
+    protected = {id(s) for a in _of(resources, WAF_ASSOCIATION) for s in _deps(a, "resourceArn")}
+    for stage in _of(resources, STAGE):
+        if id(stage) not in protected:
+            yield (
+                stage,
+                (
+                    f"{STAGE} '{stage.name}': has no aws.wafv2.WebAclAssociation; associate a "
+                    "regional web ACL with the stage"
+                ),
+            )
+
+
+# ---- building the policies ---------------------------------------------------------------
+
+
+def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
+    check = _RESOURCE_CHECKS[rule.name]
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type not in rule.tokens:
+            return
+        if args.resource_type == EKS_COMPONENT and _is_component_without_props(args.props):
+            return  # the engine gives components no props: their aws:eks/cluster child is checked
+        props = _TokenView(args.props, args.resource_type)
+        for finding in check(props, args.get_config() or {}):
+            report_violation(finding.message(args.resource_type, args.name), args.urn)
+
+    return ResourceValidationPolicy(
+        name=rule.name,
+        description=f"{rule.description} [{rule.anchors}]",
+        validate=validate,
+        enforcement_level=rule.level,
+        config_schema=PolicyConfigSchema(properties=rule.config) if rule.config else None,
+    )
+
+
+def _stack_policy(rule: Rule) -> StackValidationPolicy:
+    check = _STACK_CHECKS[rule.name]
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        unknown: UnknownValueError | None = None
+        found = check(list(args.resources), args.get_config() or {})
+        while True:
+            try:
+                resource, message = next(found)  # type: ignore[call-overload]
+            except StopIteration:
+                break
+            except UnknownValueError as error:
+                unknown = unknown or error  # a value not known at preview: say so below
+                break
+            report_violation(message, resource.urn)
+        if unknown is not None:
+            raise unknown
+
+    return StackValidationPolicy(
+        name=rule.name,
+        description=f"{rule.description} [{rule.anchors}]",
+        validate=validate,
+        enforcement_level=rule.level,
+    )
+
+
+class _TokenView(Mapping[str, Any]):
+    """Props plus the resource's type token under `__token`, for checks that span tokens."""
+
+    def __init__(self, props: Mapping[str, Any], token: str) -> None:
+        self._props = props
+        self._token = token
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "__token":
+            return self._token
+        return self._props[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._props)
+
+    def __len__(self) -> int:
+        return len(self._props)
+
+    def __contains__(self, key: object) -> bool:
+        return key == "__token" or key in self._props
+
+
+def build_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
+    return [_stack_policy(r) if r.stack else _resource_policy(r) for r in RULES]
+
+
+def rule(name: str) -> Rule:
+    return next(r for r in RULES if r.name == name)
+
+
+def rules_table() -> str:
+    """The README's table of rules (a test keeps the README in step with it)."""
+    lines = ["| rule | applies to | level | sources |", "|---|---|---|---|"]
+    for r in RULES:
+        tokens = ", ".join(f"`{t.split(':')[1] if t.startswith('aws:') else t}`" for t in r.tokens)
+        kind = " (stack)" if r.stack else ""
+        level = "M" if r.level == M else "A"
+        lines.append(f"| `{r.name}`{kind} | {tokens} | {level} | {r.anchors} |")
+    return "\n".join(lines)

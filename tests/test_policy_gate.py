@@ -1,0 +1,248 @@
+"""The pack as a preview gate on the real programs (run on the recording mocks): every documented
+variant passes with no mandatory violation, and a deliberately weakened stack is caught by the
+right rule."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from policy.offline import Violation, evaluate, mandatory, stack_resources
+from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG, ROOT
+from tests.mocks import (
+    AZS_BY_ACCOUNT,
+    CONSUMER_ACCOUNT,
+    FakeAccount,
+    ProgramRun,
+    Registration,
+    run_program,
+)
+from tests.test_provider import EXISTING_CLUSTER_CONFIG, existing_account
+
+PROVIDER_STACK = "organization/xacct/provider"
+CERT = "arn:aws:acm:us-east-1:222222222222:certificate/12345678-1234-1234-1234-123456789012"
+PROVIDER_VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "private-only-cluster": {"clusterPublicAccessCidrs": []},
+    "vpc-endpoint-egress": {"nodeEgress": "vpc-endpoints"},
+    "existing-certificate": {"route53ZoneId": None, "certificateArn": CERT},
+    "tls-passthrough": {"tlsMode": "passthrough", "route53ZoneId": None},
+    "own-workload": {"deployWorkload": "false", "nodePort": "31000"},
+    "cloudtrail": {"createCloudTrail": "true"},
+    "existing-network-and-cluster": {
+        **EXISTING_CLUSTER_CONFIG,
+        "clusterPublicAccessCidrs": None,
+        "clusterAdminArns": None,
+    },
+}
+CONSUMER_VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "vpc-link-v1": {"vpcLinkVersion": "v1"},
+    "api-key": {"apiAuthorization": "api-key"},
+    "no-account-role": {"manageApiGatewayAccount": "false"},
+}
+
+
+def provider_run(**changes: Any) -> ProgramRun:
+    config = {k: v for k, v in {**PROVIDER_CONFIG, **changes}.items() if v is not None}
+    account = existing_account() if "existingVpcId" in changes else None
+    return run_program(config, account=account, stack_name="provider")
+
+
+@pytest.fixture(scope="module")
+def provider_exports() -> dict[str, Any]:
+    return provider_run().exports
+
+
+def consumer_run(provider_exports: dict[str, Any], **changes: Any) -> ProgramRun:
+    account = FakeAccount(account_id=CONSUMER_ACCOUNT, azs=dict(AZS_BY_ACCOUNT[CONSUMER_ACCOUNT]))
+    return run_program(
+        {**CONSUMER_CONFIG, **changes},
+        account=account,
+        stacks={PROVIDER_STACK: provider_exports},
+        stack_name="consumer",
+    )
+
+
+def describe(violations: list[Violation]) -> list[str]:
+    return [f"{v.policy}: {v.message}" for v in violations]
+
+
+@pytest.mark.parametrize("variant", PROVIDER_VARIANTS)
+def test_provider_variants_pass_the_gate(variant: str) -> None:
+    run = provider_run(**PROVIDER_VARIANTS[variant])
+    assert describe(mandatory(evaluate(run.registrations))) == []
+
+
+@pytest.mark.parametrize("variant", CONSUMER_VARIANTS)
+def test_consumer_variants_pass_the_gate(variant: str, provider_exports: dict[str, Any]) -> None:
+    run = consumer_run(provider_exports, **CONSUMER_VARIANTS[variant])
+    assert describe(mandatory(evaluate(run.registrations))) == []
+
+
+def test_unauthenticated_api_needs_the_gate_lowered_on_purpose(
+    provider_exports: dict[str, Any],
+) -> None:
+    run = consumer_run(provider_exports, apiAuthorization="none")
+    blocked = mandatory(evaluate(run.registrations))
+    assert {v.policy for v in blocked} == {"apigw-authorization"} and len(blocked) == 2
+    lowered = evaluate(run.registrations, {"apigw-authorization": {"enforcementLevel": "advisory"}})
+    assert mandatory(lowered) == []
+
+
+def test_advisories_on_the_default_stacks_are_the_documented_ones(
+    provider_exports: dict[str, Any],
+) -> None:
+    provider = {v.policy for v in evaluate(provider_run().registrations)}
+    consumer = {v.policy for v in evaluate(consumer_run(provider_exports).registrations)}
+    assert provider == {"lb-deletion-protection", "lb-access-logs"}
+    assert consumer == {
+        "lb-deletion-protection",
+        "lb-access-logs",
+        "listener-secure-protocol",
+        "apigw-waf",
+    }
+    passthrough_allowed = evaluate(
+        consumer_run(provider_exports).registrations,
+        {"listener-secure-protocol": {"allowTcpPassthrough": True}},
+    )
+    assert "listener-secure-protocol" not in {v.policy for v in passthrough_allowed}
+
+
+def test_recorded_property_dependencies_reach_the_stack_rules() -> None:
+    run = provider_run()
+    resources = {r.name: r for r in stack_resources(run.registrations)}
+    service = resources["xacct-svc-svc"]
+    assert [d.name for d in service.property_dependencies["networkLoadBalancerArns"]] == [
+        "xacct-lb-nlb"
+    ]
+
+
+# ---- weakened stacks are caught ----------------------------------------------------------
+
+
+def weaken(run: ProgramRun, type_: str, name: str, **props: Any) -> list[Registration]:
+    """The run's registrations with one resource's inputs (and state) changed."""
+    target = run.one(type_, name)
+    changed = dataclasses.replace(
+        target, inputs={**target.inputs, **props}, outputs={**target.outputs, **props}
+    )
+    return [changed if r is target else r for r in run.registrations]
+
+
+def caught(registrations: list[Registration]) -> set[str]:
+    return {v.policy for v in mandatory(evaluate(registrations))}
+
+
+@pytest.fixture(scope="module")
+def provider() -> ProgramRun:
+    return provider_run()
+
+
+@pytest.fixture(scope="module")
+def consumer(provider_exports: dict[str, Any]) -> ProgramRun:
+    return consumer_run(provider_exports)
+
+
+def test_public_provider_nlb_is_caught(provider: ProgramRun) -> None:
+    weakened = weaken(provider, "aws:lb/loadBalancer:LoadBalancer", "lb-nlb", internal=False)
+    assert caught(weakened) == {"lb-internal", "endpoint-service-nlb-internal"}
+
+
+def test_wildcard_principal_is_caught(provider: ProgramRun) -> None:
+    weakened = weaken(
+        provider, "aws:ec2/vpcEndpointService:VpcEndpointService", "svc", allowedPrincipals=["*"]
+    )
+    assert caught(weakened) == {"endpoint-service-principals-specific"}
+
+
+def test_acceptance_off_is_caught(provider: ProgramRun) -> None:
+    weakened = weaken(
+        provider, "aws:ec2/vpcEndpointService:VpcEndpointService", "svc", acceptanceRequired=False
+    )
+    assert caught(weakened) == {"endpoint-service-acceptance-required"}
+
+
+def test_world_ingress_to_the_nodes_is_caught(provider: ProgramRun) -> None:
+    weakened = weaken(
+        provider,
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "nodes-from-nlb",
+        cidrIpv4="0.0.0.0/0",
+        referencedSecurityGroupId=None,
+    )
+    assert caught(weakened) == {"sg-no-world-ingress"}
+
+
+def test_world_ingress_to_the_endpoint_is_caught(consumer: ProgramRun) -> None:
+    weakened = weaken(
+        consumer,
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "endpoint-from-nlb",
+        cidrIpv4="0.0.0.0/0",
+        referencedSecurityGroupId=None,
+    )
+    assert caught(weakened) == {"sg-no-world-ingress", "endpoint-sg-scoped"}
+
+
+def test_plain_http_integration_is_caught(consumer: ProgramRun) -> None:
+    weakened = weaken(
+        consumer,
+        "aws:apigateway/integration:Integration",
+        "proxy-backend",
+        uri="http://api.provider.example.com/{proxy}",
+    )
+    assert caught(weakened) == {"apigw-private-integration"}
+
+
+def test_public_vpc_link_target_is_caught(consumer: ProgramRun) -> None:
+    weakened = weaken(consumer, "aws:lb/loadBalancer:LoadBalancer", "lb-nlb", internal=False)
+    assert caught(weakened) == {"lb-internal", "apigw-vpclink-internal-nlb"}
+
+
+def test_public_eks_endpoint_is_caught(provider: ProgramRun) -> None:
+    weakened = weaken(provider, "eks:index:Cluster", "eks", publicAccessCidrs=["0.0.0.0/0"])
+    assert caught(weakened) == {"eks-endpoint-restricted"}
+
+
+# ---- the pack's files and the CI example -------------------------------------------------
+
+
+def test_pack_entry_point_is_thin_and_builds_from_the_rules_module() -> None:
+    source = (ROOT / "policy" / "__main__.py").read_text()
+    calls = [
+        n.func.id
+        for n in ast.walk(ast.parse(source))
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    ]
+    assert calls == ["PolicyPack", "build_policies"]
+    assert (
+        yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())["runtime"]["name"]
+        == "python"
+    )
+
+
+def test_example_workflow_is_valid_and_runs_the_gate() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "preview-gate.yml").read_text())
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert triggers["pull_request"]
+    steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
+    previews = [s for s in steps if s.get("uses", "").startswith("pulumi/actions@")]
+    assert previews and all(s["with"]["command"] == "preview" for s in previews)
+    assert all(s["with"]["policyPacks"] == "policy" for s in previews)
+
+
+@pytest.mark.parametrize("stack", ["provider", "consumer"])
+def test_example_pack_configs_name_real_policies_and_settings(stack: str) -> None:
+    from policy.rules import RULES
+
+    config = json.loads((ROOT / "policy" / f"config.{stack}.json").read_text())
+    known = {r.name: r for r in RULES}
+    for policy, settings in config.items():
+        assert policy in known, policy
+        assert set(settings) <= {*known[policy].config, "enforcementLevel"}, policy

@@ -1,0 +1,932 @@
+"""Each rule of the pack against a table of props that pass and props that fail, with the exact
+message (AWSGuard's assertHasResourceViolation, Checkov's pass/fail fixtures); stack rules on
+resource lists with property dependencies; values unknown at preview."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+
+from policy import rules
+from policy.rules import RULES, build_policies
+from tests.conftest import ROOT
+
+POLICIES = {p.name: p for p in build_policies()}
+OPTS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+
+
+def validate(
+    policy: str,
+    token: str,
+    props: dict[str, Any],
+    config: dict[str, Any] | None = None,
+    name: str = "r",
+) -> list[str]:
+    found: list[str] = []
+    args = ResourceValidationArgs(
+        token, unknown_checking_proxy(props), f"urn:{name}", name, OPTS, None, config or {}
+    )
+    POLICIES[policy].validate(args, lambda message, urn=None: found.append(message))
+    return found
+
+
+NLB_OK = {
+    "internal": True,
+    "loadBalancerType": "network",
+    "subnets": ["a", "b"],
+    "securityGroups": ["sg-1"],
+    "enableCrossZoneLoadBalancing": True,
+    "enforceSecurityGroupInboundRulesOnPrivateLinkTraffic": "off",
+    "enableDeletionProtection": True,
+    "accessLogs": {"enabled": True, "bucket": "b"},
+}
+LB = rules.LB[0]
+ALB = rules.LB[1]
+LISTENER = rules.LISTENER[0]
+EKS_OK = {
+    "vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]},
+    "encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": "arn:key"}},
+    "enabledClusterLogTypes": list(rules.CONTROL_PLANE_LOG_TYPES),
+    "version": "1.33",
+}
+ADMIN = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+)
+S3_ALL = json.dumps({"Statement": [{"Effect": "Allow", "Action": ["s3:*"], "Resource": "arn:b"}]})
+SCOPED = json.dumps(
+    {
+        "Statement": [
+            {"Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": "arn:aws:logs:*"}
+        ]
+    }
+)
+TRUST_ANY = json.dumps(
+    {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
+)
+TRUST_EC2 = json.dumps(
+    {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+    }
+)
+
+# (policy, token, props, config, expected messages); [] means the props pass.
+CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
+    (
+        "endpoint-service-acceptance-required",
+        rules.ENDPOINT_SERVICE,
+        {"acceptanceRequired": True},
+        {},
+        [],
+    ),
+    (
+        "endpoint-service-acceptance-required",
+        rules.ENDPOINT_SERVICE,
+        {"acceptanceRequired": False},
+        {},
+        [
+            "aws:ec2/vpcEndpointService:VpcEndpointService 'r': acceptanceRequired is False; set "
+            "acceptance_required=True so every endpoint connection is accepted"
+        ],
+    ),
+    (
+        "endpoint-service-principals-specific",
+        rules.ENDPOINT_SERVICE,
+        {
+            "allowedPrincipals": [
+                "arn:aws:iam::111111111111:root",
+                "arn:aws:iam::222222222222:role/gw",
+            ]
+        },
+        {},
+        [],
+    ),
+    (
+        "endpoint-service-principals-specific",
+        rules.ENDPOINT_SERVICE,
+        {"allowedPrincipals": ["*"]},
+        {},
+        [
+            "aws:ec2/vpcEndpointService:VpcEndpointService 'r': allowedPrincipals[0] is '*'; name the "
+            "consumer accounts (arn:aws:iam::<account>:root) or roles: `*` lets any AWS account "
+            "connect"
+        ],
+    ),
+    (
+        "endpoint-service-principals-specific",
+        rules.ALLOWED_PRINCIPLE,
+        {"principalArn": "arn:aws:iam::333333333333:root"},
+        {"allowedAccounts": ["111111111111"]},
+        [
+            "aws:ec2/vpcEndpointServiceAllowedPrinciple:VpcEndpointServiceAllowedPrinciple 'r': "
+            "principalArn is 'arn:aws:iam::333333333333:root'; account 333333333333 is not in the "
+            "pack's allowedAccounts (111111111111)"
+        ],
+    ),
+    (
+        "endpoint-service-principals-specific",
+        rules.ALLOWED_PRINCIPLE,
+        {"principalArn": "arn:aws:iam::111111111111:user/bob"},
+        {},
+        [
+            "aws:ec2/vpcEndpointServiceAllowedPrinciple:VpcEndpointServiceAllowedPrinciple 'r': "
+            "principalArn is 'arn:aws:iam::111111111111:user/bob'; use arn:aws:iam::<12-digit "
+            "account>:root or a role ARN in that account"
+        ],
+    ),
+    ("lb-internal", LB, NLB_OK, {}, []),
+    (
+        "lb-internal",
+        ALB,
+        {**NLB_OK, "internal": False},
+        {},
+        [
+            "aws:alb/loadBalancer:LoadBalancer 'r': internal is False; set internal=True: the path "
+            "never touches the internet"
+        ],
+    ),
+    ("lb-deletion-protection", LB, NLB_OK, {}, []),
+    (
+        "lb-deletion-protection",
+        LB,
+        {**NLB_OK, "enableDeletionProtection": False},
+        {},
+        [
+            "aws:lb/loadBalancer:LoadBalancer 'r': enableDeletionProtection is False; set "
+            "enable_deletion_protection=True for long-lived load balancers"
+        ],
+    ),
+    ("lb-access-logs", LB, NLB_OK, {}, []),
+    (
+        "lb-access-logs",
+        LB,
+        {**NLB_OK, "accessLogs": None},
+        {},
+        [
+            "aws:lb/loadBalancer:LoadBalancer 'r': accessLogs.enabled is not set; set access_logs "
+            "with an S3 bucket and enabled=True"
+        ],
+    ),
+    ("lb-multi-az", LB, NLB_OK, {}, []),
+    (
+        "lb-multi-az",
+        LB,
+        {**NLB_OK, "subnets": ["a"], "enableCrossZoneLoadBalancing": False},
+        {},
+        [
+            "aws:lb/loadBalancer:LoadBalancer 'r': subnets is ['a']; use subnets in at least two "
+            "availability zones",
+            "aws:lb/loadBalancer:LoadBalancer 'r': enableCrossZoneLoadBalancing is False; turn "
+            "cross-zone on, or keep healthy targets in every enabled AZ",
+        ],
+    ),
+    ("nlb-security-groups", LB, NLB_OK, {}, []),
+    (
+        "nlb-security-groups",
+        LB,
+        {
+            **NLB_OK,
+            "securityGroups": [],
+            "enforceSecurityGroupInboundRulesOnPrivateLinkTraffic": None,
+        },
+        {},
+        [
+            "aws:lb/loadBalancer:LoadBalancer 'r': securityGroups is []; attach a security group "
+            "now: an NLB cannot get one later",
+            "aws:lb/loadBalancer:LoadBalancer 'r': enforceSecurityGroupInboundRulesOnPrivateLinkTraffic"
+            " is not set; choose on or off deliberately and document why",
+        ],
+    ),
+    (
+        "listener-tls-policy",
+        LISTENER,
+        {"protocol": "TLS", "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"},
+        {},
+        [],
+    ),
+    ("listener-tls-policy", LISTENER, {"protocol": "TCP"}, {}, []),
+    (
+        "listener-tls-policy",
+        rules.LISTENER[1],
+        {"protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-2016-08"},
+        {},
+        [
+            "aws:alb/listener:Listener 'r': sslPolicy is 'ELBSecurityPolicy-2016-08'; use "
+            "ELBSecurityPolicy-TLS13-1-2-2021-06 or another TLS 1.2+ policy"
+        ],
+    ),
+    ("listener-secure-protocol", LISTENER, {"protocol": "TLS"}, {}, []),
+    ("listener-secure-protocol", LISTENER, {"protocol": "TCP"}, {"allowTcpPassthrough": True}, []),
+    (
+        "listener-secure-protocol",
+        LISTENER,
+        {"protocol": "TCP"},
+        {},
+        [
+            "aws:lb/listener:Listener 'r': protocol is 'TCP'; use TLS (or set allowTcpPassthrough in "
+            "the pack's config where the backend terminates TLS itself)"
+        ],
+    ),
+    (
+        "interface-endpoint-shape",
+        rules.VPC_ENDPOINT,
+        {
+            "vpcEndpointType": "Interface",
+            "securityGroupIds": ["sg-1"],
+            "subnetIds": ["a", "b"],
+            "serviceName": "com.amazonaws.vpce.us-east-1.vpce-svc-1",
+        },
+        {},
+        [],
+    ),
+    (
+        "interface-endpoint-shape",
+        rules.VPC_ENDPOINT,
+        {"vpcEndpointType": "Gateway", "serviceName": "com.amazonaws.us-east-1.s3"},
+        {},
+        [],
+    ),
+    (
+        "interface-endpoint-shape",
+        rules.VPC_ENDPOINT,
+        {
+            "vpcEndpointType": "Interface",
+            "securityGroupIds": [],
+            "subnetIds": ["a"],
+            "serviceName": "com.amazonaws.vpce.us-east-1.vpce-svc-1",
+        },
+        {},
+        [
+            "aws:ec2/vpcEndpoint:VpcEndpoint 'r': securityGroupIds is []; attach a security group "
+            "that admits only the listener port",
+            "aws:ec2/vpcEndpoint:VpcEndpoint 'r': subnetIds is ['a']; place the endpoint in subnets "
+            "of 2+ AZs",
+        ],
+    ),
+    (
+        "interface-endpoint-shape",
+        rules.VPC_ENDPOINT,
+        {"vpcEndpointType": "Gateway", "serviceName": "com.amazonaws.vpce.us-east-1.vpce-svc-1"},
+        {},
+        [
+            "aws:ec2/vpcEndpoint:VpcEndpoint 'r': vpcEndpointType is 'Gateway'; connect to an "
+            "endpoint service with an Interface endpoint"
+        ],
+    ),
+    (
+        "sg-no-world-ingress",
+        rules.SG_INGRESS,
+        {"cidrIpv4": "10.0.0.0/16", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443},
+        {},
+        [],
+    ),
+    (
+        "sg-no-world-ingress",
+        rules.SG_INGRESS,
+        {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443},
+        {},
+        [
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule 'r': cidr is '0.0.0.0/0'; "
+            "admit a security group or a private CIDR, never the whole internet"
+        ],
+    ),
+    (
+        "sg-no-world-ingress",
+        rules.SG,
+        {
+            "ingress": [
+                {
+                    "protocol": "tcp",
+                    "fromPort": 22,
+                    "toPort": 22,
+                    "cidrBlocks": [],
+                    "ipv6CidrBlocks": ["::/0"],
+                }
+            ]
+        },
+        {},
+        [
+            "aws:ec2/securityGroup:SecurityGroup 'r': ingress[0].cidr is '::/0'; admit a security "
+            "group or a private CIDR, never the whole internet"
+        ],
+    ),
+    (
+        "sg-no-world-ingress",
+        rules.SG_RULE,
+        {"type": "egress", "cidrBlocks": ["0.0.0.0/0"], "protocol": "-1"},
+        {},
+        [],
+    ),
+    (
+        "sg-no-all-ports",
+        rules.SG_RULE,
+        {"type": "ingress", "protocol": "tcp", "fromPort": 443, "toPort": 443},
+        {},
+        [],
+    ),
+    (
+        "sg-no-all-ports",
+        rules.SG_RULE,
+        {"type": "ingress", "protocol": "tcp", "fromPort": 0, "toPort": 65535},
+        {},
+        [
+            "aws:ec2/securityGroupRule:SecurityGroupRule 'r': fromPort-toPort is '0-65535'; admit "
+            "only the port the service listens on"
+        ],
+    ),
+    (
+        "sg-no-all-ports",
+        rules.SG_INGRESS,
+        {"ipProtocol": "-1"},
+        {},
+        [
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule 'r': protocol is '-1'; admit "
+            "tcp on the listener port"
+        ],
+    ),
+    ("sg-rule-description", rules.SG_EGRESS, {"description": "to the nodes"}, {}, []),
+    (
+        "sg-rule-description",
+        rules.SG_INGRESS,
+        {"ipProtocol": "tcp"},
+        {},
+        [
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule 'r': description is not set; "
+            "describe what the rule admits and why"
+        ],
+    ),
+    (
+        "sg-rule-description",
+        rules.SG,
+        {"egress": [{"protocol": "-1"}]},
+        {},
+        [
+            "aws:ec2/securityGroup:SecurityGroup 'r': egress[0].description is not set; describe "
+            "the rule"
+        ],
+    ),
+    (
+        "apigw-private-integration",
+        rules.INTEGRATION,
+        {
+            "type": "HTTP_PROXY",
+            "connectionType": "VPC_LINK",
+            "connectionId": "abc",
+            "uri": "https://api.example.com/",
+            "tlsConfig": {"insecureSkipVerification": False},
+        },
+        {},
+        [],
+    ),
+    (
+        "apigw-private-integration",
+        rules.INTEGRATION,
+        {"type": "AWS_PROXY", "uri": "arn:lambda"},
+        {},
+        [],
+    ),
+    (
+        "apigw-private-integration",
+        rules.INTEGRATION,
+        {
+            "type": "HTTP_PROXY",
+            "connectionType": "INTERNET",
+            "uri": "http://api.example.com/",
+            "tlsConfig": {"insecureSkipVerification": True},
+        },
+        {},
+        [
+            "aws:apigateway/integration:Integration 'r': connectionType is 'INTERNET'; use "
+            "connection_type VPC_LINK: the backend is private",
+            "aws:apigateway/integration:Integration 'r': connectionId is not set; set the VPC link's "
+            "id",
+            "aws:apigateway/integration:Integration 'r': uri is 'http://api.example.com/'; call the "
+            "backend with https://<TLS server name>/ so TLS runs end to end",
+            "aws:apigateway/integration:Integration 'r': tlsConfig.insecureSkipVerification is True; "
+            "verify the backend's certificate (remove insecure_skip_verification)",
+        ],
+    ),
+    (
+        "apigw-private-integration",
+        rules.INTEGRATION_V2,
+        {
+            "integrationType": "HTTP_PROXY",
+            "connectionType": "VPC_LINK",
+            "connectionId": "l",
+            "integrationUri": "arn:aws:elasticloadbalancing:listener",
+        },
+        {},
+        [],
+    ),
+    (
+        "apigw-access-logging",
+        rules.STAGE,
+        {"accessLogSettings": {"destinationArn": "arn:lg"}},
+        {},
+        [],
+    ),
+    (
+        "apigw-access-logging",
+        rules.STAGE_V2,
+        {},
+        {},
+        [
+            "aws:apigatewayv2/stage:Stage 'r': accessLogSettings.destinationArn is not set; send "
+            "access logs to a log group"
+        ],
+    ),
+    (
+        "apigw-execution-logging",
+        rules.METHOD_SETTINGS,
+        {"settings": {"loggingLevel": "ERROR", "dataTraceEnabled": False}},
+        {},
+        [],
+    ),
+    (
+        "apigw-execution-logging",
+        rules.METHOD_SETTINGS,
+        {"settings": {"loggingLevel": "OFF", "dataTraceEnabled": True}},
+        {},
+        [
+            "aws:apigateway/methodSettings:MethodSettings 'r': settings.loggingLevel is 'OFF'; set "
+            "ERROR or INFO",
+            "aws:apigateway/methodSettings:MethodSettings 'r': settings.dataTraceEnabled is True; "
+            "turn data tracing off: it logs request and response bodies",
+        ],
+    ),
+    ("apigw-xray", rules.STAGE, {"xrayTracingEnabled": True}, {}, []),
+    (
+        "apigw-xray",
+        rules.STAGE,
+        {"xrayTracingEnabled": False},
+        {},
+        [
+            "aws:apigateway/stage:Stage 'r': xrayTracingEnabled is False; set "
+            "xray_tracing_enabled=True"
+        ],
+    ),
+    (
+        "apigw-cache-encrypted",
+        rules.METHOD_SETTINGS,
+        {"settings": {"cachingEnabled": True, "cacheDataEncrypted": True}},
+        {},
+        [],
+    ),
+    (
+        "apigw-cache-encrypted",
+        rules.METHOD_SETTINGS,
+        {"settings": {"cachingEnabled": True}},
+        {},
+        [
+            "aws:apigateway/methodSettings:MethodSettings 'r': settings.cacheDataEncrypted is not "
+            "set; encrypt cached responses (cache_data_encrypted=True)"
+        ],
+    ),
+    ("apigw-authorization", rules.METHOD, {"authorization": "AWS_IAM"}, {}, []),
+    (
+        "apigw-authorization",
+        rules.METHOD,
+        {"authorization": "NONE", "apiKeyRequired": True},
+        {},
+        [],
+    ),
+    (
+        "apigw-authorization",
+        rules.ROUTE_V2,
+        {"authorizationType": "NONE"},
+        {},
+        [
+            "aws:apigatewayv2/route:Route 'r': authorizationType is 'NONE'; use AWS_IAM "
+            "(xacct:apiAuthorization iam) or require an API key; NONE only with this rule's "
+            "enforcement lowered on purpose"
+        ],
+    ),
+    ("eks-endpoint-restricted", rules.EKS_CLUSTER, EKS_OK, {}, []),
+    (
+        "eks-endpoint-restricted",
+        rules.EKS_CLUSTER,
+        {**EKS_OK, "vpcConfig": {"endpointPublicAccess": False}},
+        {},
+        [],
+    ),
+    (
+        "eks-endpoint-restricted",
+        rules.EKS_CLUSTER,
+        {**EKS_OK, "vpcConfig": {"endpointPublicAccess": True}},
+        {},
+        [
+            "aws:eks/cluster:Cluster 'r': publicAccessCidrs is not set; list the CIDRs that may "
+            "reach the public endpoint (EKS opens it to 0.0.0.0/0 otherwise), or turn it off"
+        ],
+    ),
+    (
+        "eks-endpoint-restricted",
+        rules.EKS_COMPONENT,
+        {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]},
+        {},
+        [
+            "eks:index:Cluster 'r': publicAccessCidrs is ['0.0.0.0/0']; remove 0.0.0.0/0: name "
+            "your runners' CIDRs"
+        ],
+    ),
+    ("eks-endpoint-restricted", rules.EKS_COMPONENT, {}, {}, []),  # the engine's empty props
+    ("eks-secrets-encryption", rules.EKS_CLUSTER, EKS_OK, {}, []),
+    (
+        "eks-secrets-encryption",
+        rules.EKS_CLUSTER,
+        {**EKS_OK, "encryptionConfig": None},
+        {},
+        [
+            "aws:eks/cluster:Cluster 'r': encryptionConfig is not set; encrypt the `secrets` "
+            "resource with a KMS key"
+        ],
+    ),
+    ("eks-audit-logging", rules.EKS_CLUSTER, EKS_OK, {}, []),
+    (
+        "eks-audit-logging",
+        rules.EKS_COMPONENT,
+        {"endpointPublicAccess": False, "enabledClusterLogTypes": ["api"]},
+        {},
+        ["eks:index:Cluster 'r': enabledClusterLogTypes is ['api']; add `audit`"],
+    ),
+    ("eks-all-control-plane-logs", rules.EKS_CLUSTER, EKS_OK, {}, []),
+    (
+        "eks-all-control-plane-logs",
+        rules.EKS_CLUSTER,
+        {**EKS_OK, "enabledClusterLogTypes": ["api", "audit"]},
+        {},
+        [
+            "aws:eks/cluster:Cluster 'r': enabledClusterLogTypes is ['api', 'audit']; add "
+            "authenticator, controllerManager, scheduler"
+        ],
+    ),
+    ("eks-supported-version", rules.EKS_CLUSTER, EKS_OK, {}, []),
+    (
+        "eks-supported-version",
+        rules.EKS_CLUSTER,
+        EKS_OK,
+        {"supportedVersions": ["1.34"]},
+        ["aws:eks/cluster:Cluster 'r': version is '1.33'; use one of 1.34"],
+    ),
+    ("log-group-retention", rules.LOG_GROUP, {"retentionInDays": 90}, {}, []),
+    (
+        "log-group-retention",
+        rules.LOG_GROUP,
+        {},
+        {},
+        [
+            "aws:cloudwatch/logGroup:LogGroup 'r': retentionInDays is not set; set a retention of "
+            "at least 30 days"
+        ],
+    ),
+    (
+        "log-group-retention",
+        rules.LOG_GROUP,
+        {"retentionInDays": 90},
+        {"minimumRetentionDays": 365},
+        [
+            "aws:cloudwatch/logGroup:LogGroup 'r': retentionInDays is 90; keep logs at least 365 "
+            "days"
+        ],
+    ),
+    ("log-group-kms", rules.LOG_GROUP, {"kmsKeyId": "arn:key"}, {}, []),
+    (
+        "log-group-kms",
+        rules.LOG_GROUP,
+        {},
+        {},
+        [
+            "aws:cloudwatch/logGroup:LogGroup 'r': kmsKeyId is not set; encrypt the log group with a "
+            "KMS key"
+        ],
+    ),
+    (
+        "cloudtrail-baseline",
+        rules.TRAIL,
+        {
+            "isMultiRegionTrail": True,
+            "enableLogFileValidation": True,
+            "kmsKeyId": "k",
+            "cloudWatchLogsGroupArn": "arn:lg:*",
+        },
+        {},
+        [],
+    ),
+    (
+        "cloudtrail-baseline",
+        rules.TRAIL,
+        {"isMultiRegionTrail": False},
+        {},
+        [
+            "aws:cloudtrail/trail:Trail 'r': isMultiRegionTrail is False; set "
+            "is_multi_region_trail=True",
+            "aws:cloudtrail/trail:Trail 'r': enableLogFileValidation is not set; set "
+            "enable_log_file_validation=True",
+            "aws:cloudtrail/trail:Trail 'r': kmsKeyId is not set; encrypt log files with a KMS key",
+            "aws:cloudtrail/trail:Trail 'r': cloudWatchLogsGroupArn is not set; deliver to a "
+            "CloudWatch log group too",
+        ],
+    ),
+    ("iam-no-wildcard-admin", rules.IAM_ROLE_POLICY, {"policy": SCOPED}, {}, []),
+    (
+        "iam-no-wildcard-admin",
+        rules.IAM_POLICY,
+        {"policy": ADMIN},
+        {},
+        [
+            "aws:iam/policy:Policy 'r': policy is 'Allow * on *'; name the actions and resources "
+            "the principal needs"
+        ],
+    ),
+    (
+        "iam-no-wildcard-admin",
+        rules.IAM_ROLE_POLICY,
+        {"policy": S3_ALL},
+        {},
+        [
+            "aws:iam/rolePolicy:RolePolicy 'r': policy is 'Allow s3:*'; name the actions and "
+            "resources the principal needs"
+        ],
+    ),
+    (
+        "iam-no-wildcard-admin",
+        rules.IAM_ATTACHMENT,
+        {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+        {},
+        [
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment 'r': policyArn is "
+            "'arn:aws:iam::aws:policy/AdministratorAccess'; grant the actions the role needs"
+        ],
+    ),
+    (
+        "iam-no-wildcard-admin",
+        rules.IAM_ROLE,
+        {"assumeRolePolicy": TRUST_EC2, "inlinePolicies": [{"name": "x", "policy": ADMIN}]},
+        {},
+        [
+            "aws:iam/role:Role 'r': inlinePolicies[0].policy is 'Allow * on *'; name the actions and "
+            "resources the principal needs"
+        ],
+    ),
+    ("iam-trust-specific", rules.IAM_ROLE, {"assumeRolePolicy": TRUST_EC2}, {}, []),
+    (
+        "iam-trust-specific",
+        rules.IAM_ROLE,
+        {"assumeRolePolicy": TRUST_ANY},
+        {},
+        [
+            "aws:iam/role:Role 'r': assumeRolePolicy.Principal is {'AWS': '*'}; name the service, "
+            "account or role that may assume it"
+        ],
+    ),
+    ("kms-key-rotation", rules.KMS_KEY, {"enableKeyRotation": True}, {}, []),
+    ("kms-key-rotation", rules.KMS_KEY, {"customerMasterKeySpec": "RSA_2048"}, {}, []),
+    (
+        "kms-key-rotation",
+        rules.KMS_KEY,
+        {},
+        {},
+        ["aws:kms/key:Key 'r': enableKeyRotation is not set; set enable_key_rotation=True"],
+    ),
+    ("sns-topic-encrypted", rules.SNS_TOPIC, {"kmsMasterKeyId": "alias/x"}, {}, []),
+    (
+        "sns-topic-encrypted",
+        rules.SNS_TOPIC,
+        {},
+        {},
+        ["aws:sns/topic:Topic 'r': kmsMasterKeyId is not set; encrypt the topic with a KMS key"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("policy", "token", "props", "config", "expected"),
+    CASES,
+    ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)],
+)
+def test_rule_table(
+    policy: str, token: str, props: dict[str, Any], config: dict[str, Any], expected: list[str]
+) -> None:
+    assert validate(policy, token, props, config) == expected
+
+
+def test_rules_ignore_other_types() -> None:
+    assert validate("lb-internal", rules.SG, {"internal": False}) == []
+
+
+def test_every_resource_rule_has_a_passing_and_a_failing_case() -> None:
+    for rule in RULES:
+        if rule.stack:
+            continue
+        cases = [c for c in CASES if c[0] == rule.name]
+        assert any(not c[4] for c in cases), f"{rule.name} has no passing case"
+        assert any(c[4] for c in cases), f"{rule.name} has no failing case"
+
+
+def test_unknown_values_are_left_to_the_sdk_to_report() -> None:
+    # At preview an NLB's `internal` may be unknown: the check must raise UnknownValueError
+    # (the SDK turns it into "can't run policy during preview"), not pass and not crash.
+    with pytest.raises(UnknownValueError):
+        validate("lb-internal", LB, {"internal": UNKNOWN_STRING_VALUE})
+    with pytest.raises(UnknownValueError):
+        validate(
+            "endpoint-service-principals-specific",
+            rules.ENDPOINT_SERVICE,
+            {"allowedPrincipals": ["arn:aws:iam::111111111111:root", UNKNOWN_STRING_VALUE]},
+        )
+
+
+# ---- stack rules -------------------------------------------------------------------------
+
+
+def resource(
+    token: str,
+    name: str,
+    props: dict[str, Any],
+    deps: dict[str, list[PolicyResource]] | None = None,
+) -> PolicyResource:
+    return PolicyResource(
+        token,
+        unknown_checking_proxy(props),
+        f"urn:{name}",
+        name,
+        OPTS,
+        None,
+        None,
+        [d for ds in (deps or {}).values() for d in ds],
+        deps or {},
+    )
+
+
+def validate_stack(policy: str, resources: list[PolicyResource]) -> list[str]:
+    found: list[str] = []
+    POLICIES[policy].validate(
+        StackValidationArgs(resources, {}), lambda message, urn=None: found.append(message)
+    )
+    return found
+
+
+def test_endpoint_service_behind_a_public_nlb_is_caught() -> None:
+    public = resource(LB, "nlb", {"internal": False, "loadBalancerType": "network"})
+    internal = resource(LB, "nlb2", {"internal": True, "loadBalancerType": "network"})
+    bad = resource(rules.ENDPOINT_SERVICE, "svc", {}, {"networkLoadBalancerArns": [public]})
+    good = resource(rules.ENDPOINT_SERVICE, "svc2", {}, {"networkLoadBalancerArns": [internal]})
+    assert validate_stack("endpoint-service-nlb-internal", [public, internal, bad, good]) == [
+        "aws:ec2/vpcEndpointService:VpcEndpointService 'svc': networkLoadBalancerArns includes "
+        "aws:lb/loadBalancer:LoadBalancer 'nlb' with internal=False, loadBalancerType='network'; "
+        "publish only an internal network load balancer"
+    ]
+
+
+def test_vpc_link_to_a_public_lb_is_caught_for_v1_and_v2() -> None:
+    public = resource(LB, "nlb", {"internal": False})
+    v1 = resource(rules.VPC_LINK, "link", {}, {"targetArn": [public]})
+    v2 = resource(rules.INTEGRATION, "proxy", {}, {"integrationTarget": [public]})
+    assert validate_stack("apigw-vpclink-internal-nlb", [public, v1, v2]) == [
+        "aws:apigateway/vpcLink:VpcLink 'link': targetArn is aws:lb/loadBalancer:LoadBalancer "
+        "'nlb' with internal=False; target an internal load balancer",
+        "aws:apigateway/integration:Integration 'proxy': integrationTarget is "
+        "aws:lb/loadBalancer:LoadBalancer 'nlb' with internal=False; target an internal load "
+        "balancer",
+    ]
+    internal = resource(LB, "nlb", {"internal": True})
+    ok = resource(rules.VPC_LINK, "link", {}, {"targetArn": [internal]})
+    assert validate_stack("apigw-vpclink-internal-nlb", [internal, ok]) == []
+
+
+def endpoint_fixture(*rules_props: dict[str, Any]) -> list[PolicyResource]:
+    vpc = resource(rules.VPC, "vpc", {"cidrBlock": "10.0.0.0/16"})
+    sg = resource(rules.SG, "sg", {"ingress": [], "egress": []})
+    endpoint = resource(
+        rules.VPC_ENDPOINT,
+        "vpce",
+        {"vpcEndpointType": "Interface"},
+        {"vpcId": [vpc], "securityGroupIds": [sg]},
+    )
+    standalone = [
+        resource(rules.SG_INGRESS, f"rule{i}", props, {"securityGroupId": [sg]})
+        for i, props in enumerate(rules_props)
+    ]
+    return [vpc, sg, endpoint, *standalone]
+
+
+def test_endpoint_security_group_admitting_one_port_from_a_group_passes() -> None:
+    found = validate_stack(
+        "endpoint-sg-scoped",
+        endpoint_fixture(
+            {
+                "ipProtocol": "tcp",
+                "fromPort": 443,
+                "toPort": 443,
+                "referencedSecurityGroupId": "sg-n",
+            },
+            {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "10.0.4.0/24"},
+        ),
+    )
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("props", "problem"),
+    [
+        ({"ipProtocol": "-1"}, "admits protocol '-1'"),
+        (
+            {"ipProtocol": "tcp", "fromPort": 0, "toPort": 65535, "referencedSecurityGroupId": "s"},
+            "admits ports 0-65535",
+        ),
+        (
+            {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"},
+            "admits 0.0.0.0/0 (wider than the VPC 10.0.0.0/16)",
+        ),
+        (
+            {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "172.16.0.0/12"},
+            "admits 172.16.0.0/12 (wider than the VPC 10.0.0.0/16)",
+        ),
+    ],
+)
+def test_endpoint_security_group_wider_than_one_port_from_inside_is_caught(
+    props: dict[str, Any], problem: str
+) -> None:
+    assert validate_stack("endpoint-sg-scoped", endpoint_fixture(props)) == [
+        f"aws:ec2/vpcEndpoint:VpcEndpoint 'vpce': "
+        f"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule 'rule0' {problem}; admit only "
+        "TCP on the listener port from the consumer NLB's or VPC link's security group"
+    ]
+
+
+def test_security_group_managed_inline_and_by_rules_is_caught() -> None:
+    sg = resource(rules.SG, "sg", {"ingress": [{"protocol": "tcp"}], "egress": []})
+    clean = resource(rules.SG, "clean", {"ingress": [], "egress": []})
+    rule = resource(rules.SG_INGRESS, "extra", {}, {"securityGroupId": [sg]})
+    rule2 = resource(rules.SG_EGRESS, "out", {}, {"securityGroupId": [clean]})
+    assert validate_stack("sg-no-rule-conflicts", [sg, clean, rule, rule2]) == [
+        "aws:ec2/securityGroup:SecurityGroup 'sg': has 1 inline rule(s) and separate rules "
+        "'extra'; manage its rules one way (separate rules), or each update undoes the other"
+    ]
+
+
+def test_vpc_without_a_flow_log_is_caught() -> None:
+    logged = resource(rules.VPC, "a", {})
+    bare = resource(rules.VPC, "b", {})
+    log = resource(rules.FLOW_LOG, "fl", {}, {"vpcId": [logged]})
+    assert validate_stack("vpc-flow-logs", [logged, bare, log]) == [
+        "aws:ec2/vpc:Vpc 'b': has no aws.ec2.FlowLog; add one (traffic_type ALL)"
+    ]
+
+
+def test_stage_without_waf_is_caught() -> None:
+    guarded, open_stage = resource(rules.STAGE, "a", {}), resource(rules.STAGE, "b", {})
+    association = resource(rules.WAF_ASSOCIATION, "waf", {}, {"resourceArn": [guarded]})
+    assert validate_stack("apigw-waf", [guarded, open_stage, association]) == [
+        "aws:apigateway/stage:Stage 'b': has no aws.wafv2.WebAclAssociation; associate a "
+        "regional web ACL with the stage"
+    ]
+
+
+def test_stack_rule_reports_what_it_can_then_says_what_was_unknown() -> None:
+    known = resource(rules.SG, "known", {"ingress": [{"protocol": "tcp"}], "egress": []})
+    unknown = resource(rules.SG, "unknown", {"ingress": UNKNOWN_STRING_VALUE, "egress": []})
+    rule_a = resource(rules.SG_INGRESS, "ra", {}, {"securityGroupId": [known]})
+    rule_b = resource(rules.SG_INGRESS, "rb", {}, {"securityGroupId": [unknown]})
+    found: list[str] = []
+    with pytest.raises(UnknownValueError):
+        POLICIES["sg-no-rule-conflicts"].validate(
+            StackValidationArgs([known, unknown, rule_a, rule_b], {}),
+            lambda message, urn=None: found.append(message),
+        )
+    assert len(found) == 1 and "'known'" in found[0]
+
+
+# ---- the table in shared/SECURITY-RULES.md -----------------------------------------------
+
+SECURITY_RULES = ROOT.parent / "shared" / "SECURITY-RULES.md"
+
+
+@pytest.mark.skipif(not SECURITY_RULES.exists(), reason="shared/SECURITY-RULES.md not beside repo")
+def test_every_row_of_the_security_rules_table_is_a_rule_at_its_level() -> None:
+    rows = re.findall(
+        r"^\| ([a-z0-9-]+)(?: \(stack\))? \|.*?\| ([MA])(?: if created)? \|",
+        SECURITY_RULES.read_text(),
+        flags=re.M,
+    )
+    assert len(rows) >= 30
+    ours = {r.name: r for r in RULES}
+    for name, level in rows:
+        assert name in ours, f"{name} is not in the pack"
+        assert ours[name].level.value == {"M": "mandatory", "A": "advisory"}[level], name
