@@ -28,14 +28,22 @@ from .rules import RULES, build_policies
 class Recorded(Protocol):
     """What the recording mocks keep of each registration."""
 
-    type: str
-    name: str
-    urn: str
-    inputs: dict[str, Any]
-    outputs: dict[str, Any]
-    parent: str
-    property_dependencies: dict[str, tuple[str, ...]]
-    protect: bool
+    @property
+    def type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def urn(self) -> str: ...
+    @property
+    def inputs(self) -> dict[str, Any]: ...
+    @property
+    def outputs(self) -> dict[str, Any]: ...
+    @property
+    def parent(self) -> str: ...
+    @property
+    def property_dependencies(self) -> dict[str, tuple[str, ...]]: ...
+    @property
+    def protect(self) -> bool: ...
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.mocks import CONSUMER_ACCOUNT, PROVIDER_ACCOUNT  # noqa: E402
+from xacct_ops.mocks import CONSUMER_ACCOUNT, PROVIDER_ACCOUNT  # noqa: E402
 
 PROVIDER_CONFIG: dict[str, Any] = {
     "role": "provider",

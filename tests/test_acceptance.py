@@ -11,7 +11,7 @@ from components import outputs as keys
 from components.endpoint_service import AcceptanceError
 from components.stack_link import StackLinkError
 from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG
-from tests.mocks import (
+from xacct_ops.mocks import (
     AZS_BY_ACCOUNT,
     CONSUMER_ACCOUNT,
     FakeAccount,

@@ -15,7 +15,7 @@ from components.network import PlacementError
 from components.private_api import ACCESS_LOG_FORMAT
 from components.stack_link import StackLinkError
 from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG
-from tests.mocks import (
+from xacct_ops.mocks import (
     AZS_BY_ACCOUNT,
     CONSUMER_ACCOUNT,
     FakeAccount,

@@ -14,7 +14,8 @@ import yaml
 
 from policy.offline import Violation, evaluate, mandatory, stack_resources
 from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG, ROOT
-from tests.mocks import (
+from tests.test_provider import EXISTING_CLUSTER_CONFIG, existing_account
+from xacct_ops.mocks import (
     AZS_BY_ACCOUNT,
     CONSUMER_ACCOUNT,
     FakeAccount,
@@ -22,7 +23,6 @@ from tests.mocks import (
     Registration,
     run_program,
 )
-from tests.test_provider import EXISTING_CLUSTER_CONFIG, existing_account
 
 PROVIDER_STACK = "organization/xacct/provider"
 CERT = "arn:aws:acm:us-east-1:222222222222:certificate/12345678-1234-1234-1234-123456789012"

@@ -14,7 +14,7 @@ from components.cluster import CLUSTER_ADMIN_POLICY
 from components.config import ConfigError
 from components.network import PlacementError
 from tests.conftest import PROVIDER_CONFIG
-from tests.mocks import FakeAccount, ProgramRun, Registration, run_program
+from xacct_ops.mocks import FakeAccount, ProgramRun, Registration, run_program
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"

@@ -84,13 +84,17 @@ class FakeAccount:
 
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(
-        self, account: FakeAccount, stacks: Mapping[str, Mapping[str, Any]] | None = None
+        self,
+        account: FakeAccount,
+        stacks: Mapping[str, Mapping[str, Any]] | None = None,
+        stack_name: str = "test",
     ) -> None:
         self.account = account
         self.stacks = dict(stacks or {})
+        self.stack_name = stack_name  # ids differ between stacks, as they do in AWS
 
     # -- invokes -------------------------------------------------------------------------
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> Any:
         a, token = self.account, args.token
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
@@ -154,7 +158,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         typ, name, inputs = args.typ, args.name, dict(args.inputs)
         acct, region = self.account.account_id, self.account.region
-        h = _hex(typ, name, acct)
+        h = _hex(typ, name, acct, self.stack_name)
         if typ == "pulumi:pulumi:StackReference":
             stack = inputs["name"]
             if stack not in self.stacks:
@@ -386,7 +390,7 @@ def run_program(
     from components.config import load_settings
     from components.program import build
 
-    mocks = RecordingMocks(account or FakeAccount(), stacks)
+    mocks = RecordingMocks(account or FakeAccount(), stacks, stack_name)
     monitor = RecordingMonitor(mocks, registrations)
     pulumi.runtime.set_mocks(
         mocks, project="xacct", stack=stack_name, preview=False, monitor=monitor

@@ -1,0 +1,1 @@
+"""Operations for the xacct stacks: rollout (Automation API), verify (boto3), offline plan."""

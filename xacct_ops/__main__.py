@@ -1,0 +1,5 @@
+import sys
+
+from xacct_ops.cli import main
+
+sys.exit(main())
