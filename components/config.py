@@ -39,6 +39,11 @@ COMMON_KEYS = (
     "existingVpcId",
     "existingSubnetIds",
     "logRetentionDays",
+    "monitoring",
+    "alarmEmail",
+    "alarmHttpsEndpoint",
+    "alarmEvaluationPeriods",
+    "alarmResetsPerPeriod",
 )
 PROVIDER_ONLY_KEYS = (
     "nodeEgress",
@@ -78,6 +83,9 @@ CONSUMER_ONLY_KEYS = (
     "throttleRateLimit",
     "throttleBurstLimit",
     "endpointHostNumber",
+    "alarm5xxPercent",
+    "alarm4xxPercent",
+    "alarmLatencyP99Ms",
 )
 ALL_KEYS = COMMON_KEYS + PROVIDER_ONLY_KEYS + CONSUMER_ONLY_KEYS
 
@@ -140,6 +148,8 @@ _IMAGE = re.compile(r"^[a-z0-9][\w.\-/:@]*$")
 _K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _ASG_NAME = re.compile(r"^[\w.:/@+=,-]{1,255}$")
 _STAGE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+_HTTPS_URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
 
 
 class ConfigError(ValueError):
@@ -204,6 +214,20 @@ class ListenerSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MonitoringSettings:
+    """Alarms and a dashboard per side; thresholds per period of 5 minutes."""
+
+    enabled: bool
+    email: str | None = None
+    https_endpoint: str | None = None
+    evaluation_periods: int = 3
+    resets_per_period: int = 100
+    error_5xx_percent: int = 5
+    error_4xx_percent: int = 25
+    latency_p99_ms: int = 3000
+
+
+@dataclass(frozen=True, kw_only=True)
 class ProviderSettings:
     name: str
     network: NetworkSettings
@@ -217,6 +241,7 @@ class ProviderSettings:
     protect_endpoint_service: bool
     """Pulumi `protect` on the service: replacing it changes its name and breaks consumers."""
     log_retention_days: int
+    monitoring: MonitoringSettings
     role: Literal["provider"] = "provider"
 
     @property
@@ -244,6 +269,7 @@ class ConsumerSettings:
     throttle_burst_limit: int
     endpoint_host_number: int
     log_retention_days: int
+    monitoring: MonitoringSettings
     role: Literal["consumer"] = "consumer"
 
 
@@ -572,6 +598,47 @@ def _listener(r: _Reader) -> ListenerSettings:
     )
 
 
+def _monitoring(r: _Reader, role: Role) -> MonitoringSettings:
+    thresholds = ("alarm5xxPercent", "alarm4xxPercent", "alarmLatencyP99Ms")
+    if not r.boolean("monitoring"):
+        shared = (
+            "alarmEmail",
+            "alarmHttpsEndpoint",
+            "alarmEvaluationPeriods",
+            "alarmResetsPerPeriod",
+        )
+        r.reject(
+            shared + (thresholds if role == "consumer" else ()),
+            "with xacct:monitoring false (no alarms are created)",
+        )
+        return MonitoringSettings(enabled=False)
+    settings = MonitoringSettings(
+        enabled=True,
+        email=r.string("alarmEmail", _EMAIL, "is not an email address"),
+        https_endpoint=r.string(
+            "alarmHttpsEndpoint", _HTTPS_URL, "is not an https:// URL (SNS delivers to HTTPS only)"
+        ),
+        evaluation_periods=r.integer(
+            "alarmEvaluationPeriods", 1, 24, " five-minute periods before an alarm fires"
+        ),
+        resets_per_period=r.integer(
+            "alarmResetsPerPeriod", 1, 1_000_000, " TCP resets per five minutes"
+        ),
+    )
+    if role == "provider":
+        return settings
+    return MonitoringSettings(
+        **{
+            **settings.__dict__,
+            "error_5xx_percent": r.integer("alarm5xxPercent", 1, 100, " percent of requests"),
+            "error_4xx_percent": r.integer("alarm4xxPercent", 1, 100, " percent of requests"),
+            "latency_p99_ms": r.integer(
+                "alarmLatencyP99Ms", 50, 29000, " milliseconds (API Gateway times out at 29000)"
+            ),
+        },
+    )
+
+
 def _provider(r: _Reader, name: str, retention: int) -> ProviderSettings:
     network = _network(r, "provider")
     accounts = r.items(
@@ -608,6 +675,7 @@ def _provider(r: _Reader, name: str, retention: int) -> ProviderSettings:
         create_cloudtrail=r.boolean("createCloudTrail"),
         protect_endpoint_service=r.boolean("protectEndpointService"),
         log_retention_days=retention,
+        monitoring=_monitoring(r, "provider"),
     )
 
 
@@ -645,6 +713,7 @@ def _consumer(r: _Reader, name: str, retention: int) -> ConsumerSettings:
             "(AWS reserves the first four)",
         ),
         log_retention_days=retention,
+        monitoring=_monitoring(r, "consumer"),
     )
 
 

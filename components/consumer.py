@@ -24,6 +24,7 @@ from components.interface_endpoint import (
     pin_endpoint_ips,
 )
 from components.lookups import AccountFacts
+from components.monitoring import ConsumerHops, Monitoring, MonitoringArgs, consumer_alarms
 from components.network import NetworkPlan, PrivateNetwork, PrivateNetworkArgs
 from components.private_api import PrivateApi, PrivateApiArgs
 from components.stack_link import StackLinkError, read_stack_outputs
@@ -127,6 +128,8 @@ class ConsumerSide(pulumi.ComponentResource):
     """The VPC link id."""
     nlb_arn: pulumi.Output[str]
     """The consumer NLB."""
+    monitoring: Monitoring | None
+    """Alarms, their topic and the dashboard (None with xacct:monitoring false)."""
 
     def __init__(
         self, name: str, args: ConsumerSideArgs, opts: pulumi.ResourceOptions | None = None
@@ -193,6 +196,33 @@ class ConsumerSide(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.monitoring = None
+        if s.monitoring.enabled:
+            alarms, widgets = consumer_alarms(
+                s.monitoring,
+                ConsumerHops(
+                    api_name=api.api_name,
+                    stage_name=api.stage_name,
+                    nlb_suffix=nlb.arn_suffix,
+                    target_group_suffix=nlb.target_group_arn_suffix,
+                    endpoint_count=len(args.endpoint_ips),
+                    endpoint_id=endpoint.endpoint_id,
+                    vpc_id=network.vpc_id,
+                    service_name=service.service_name,
+                ),
+            )
+            self.monitoring = Monitoring(
+                f"{name}-watch",
+                MonitoringArgs(
+                    settings=s.monitoring,
+                    region=facts.region,
+                    kms_key_arn=logs_key.arn,
+                    alarms=alarms,
+                    widgets=widgets,
+                    tags=tags,
+                ),
+                opts=child,
+            )
         self.endpoint_id = endpoint.endpoint_id
         self.endpoint_state = endpoint.state
         self.invoke_url = api.invoke_url
@@ -253,4 +283,14 @@ def build_consumer_side(
         keys.VPC_LINK_ID: side.vpc_link_id,
         keys.CONSUMER_NLB_ARN: side.nlb_arn,
         keys.ENDPOINT_IPS: list(ips),
+        **monitoring_exports(side.monitoring),
+    }
+
+
+def monitoring_exports(monitoring: Monitoring | None) -> dict[str, Any]:
+    if monitoring is None:
+        return {}
+    return {
+        keys.ALARM_TOPIC_ARN: monitoring.topic_arn,
+        keys.DASHBOARD_NAME: monitoring.dashboard_name,
     }

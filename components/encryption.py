@@ -1,4 +1,5 @@
-"""LogsKey: a customer-managed KMS key (rotating) that CloudWatch Logs and CloudTrail may use."""
+"""LogsKey: the stack's customer-managed KMS key (rotating), which CloudWatch Logs, CloudTrail and
+CloudWatch alarms (publishing to the encrypted SNS topic) may use, for this account only."""
 
 from __future__ import annotations
 
@@ -39,6 +40,14 @@ def logs_key_policy(facts: AccountFacts) -> dict[str, object]:
                 ],
                 "Resource": "*",
                 "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": logs_arns}},
+            },
+            {
+                "Sid": "CloudWatchAlarmsOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
             },
             {
                 "Sid": "CloudTrailOfThisAccount",

@@ -115,6 +115,10 @@ class ConsumerLoadBalancer(pulumi.ComponentResource):
     """The NLB's security group."""
     link_security_group_id: pulumi.Output[str] | None
     """VPC link v2's security group (None with v1)."""
+    arn_suffix: pulumi.Output[str]
+    """The LoadBalancer dimension of its CloudWatch metrics."""
+    target_group_arn_suffix: pulumi.Output[str]
+    """The TargetGroup dimension of its CloudWatch metrics."""
 
     def __init__(
         self,
@@ -236,4 +240,6 @@ class ConsumerLoadBalancer(pulumi.ComponentResource):
         )
         self.arn = nlb.arn
         self.security_group_id = sg.id
+        self.arn_suffix = nlb.arn_suffix
+        self.target_group_arn_suffix = target_group.arn_suffix
         self.register_outputs({"arn": self.arn})

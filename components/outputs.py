@@ -76,3 +76,8 @@ CONSUMER_KEYS: Final = (
 
 # What the provider reads from each consumer stack to accept its connection.
 CONSUMER_KEYS_READ_BY_PROVIDER: Final = (INTERFACE_ENDPOINT_ID, CONSUMER_ACCOUNT_ID)
+
+# both stacks, when xacct:monitoring is on
+ALARM_TOPIC_ARN: Final = "alarmTopicArn"
+DASHBOARD_NAME: Final = "dashboardName"
+MONITORING_KEYS: Final = (ALARM_TOPIC_ARN, DASHBOARD_NAME)

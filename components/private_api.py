@@ -73,6 +73,10 @@ class PrivateApi(pulumi.ComponentResource):
     """The VPC link (v2 or v1) the integrations use."""
     api_key_id: pulumi.Output[str] | None
     """With api-key authorization: the key's id (its value stays in API Gateway)."""
+    api_name: pulumi.Output[str]
+    """The ApiName dimension of its CloudWatch metrics."""
+    stage_name: pulumi.Output[str]
+    """The Stage dimension."""
 
     def __init__(
         self, name: str, args: PrivateApiArgs, opts: pulumi.ResourceOptions | None = None
@@ -229,6 +233,8 @@ class PrivateApi(pulumi.ComponentResource):
 
         self.invoke_url = stage.invoke_url
         self.api_id = api.id
+        self.api_name = api.name
+        self.stage_name = stage.stage_name
         self.vpc_link_id = link_id
         self.register_outputs(
             {"invoke_url": self.invoke_url, "api_id": self.api_id, "vpc_link_id": link_id}

@@ -12,7 +12,7 @@ import pulumi
 
 from components import outputs as keys
 from components.config import ConsumerSettings, ProviderSettings, Settings, load_settings
-from components.consumer import build_consumer_side
+from components.consumer import build_consumer_side, monitoring_exports
 from components.endpoint_service import ConsumerConnection
 from components.lookups import AccountFacts, account_facts, subnet_facts, vpc_cidr
 from components.network import NetworkPlan, plan_network
@@ -90,6 +90,7 @@ def build_provider(settings: ProviderSettings, facts: AccountFacts) -> dict[str,
         keys.ALLOWED_ACCOUNT_IDS: list(settings.allowed_account_ids),
         keys.ACCEPTED_ENDPOINT_IDS: side.accepted_endpoint_ids,
         keys.CLUSTER_NAME: settings.cluster.name,
+        **monitoring_exports(side.monitoring),
     }
 
 

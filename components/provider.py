@@ -22,6 +22,7 @@ from components.endpoint_service import (
     EndpointServiceArgs,
 )
 from components.lookups import AccountFacts
+from components.monitoring import Monitoring, MonitoringArgs, ProviderHops, provider_alarms
 from components.network import NetworkPlan, PrivateNetwork, PrivateNetworkArgs
 from components.provider_nlb import (
     ListenerCertificate,
@@ -52,6 +53,8 @@ class ProviderSide(pulumi.ComponentResource):
     """The NLB's internal DNS name."""
     accepted_endpoint_ids: pulumi.Output[list[str]]
     """Consumer endpoints accepted by this stack (empty until consumer stacks are listed)."""
+    monitoring: Monitoring | None
+    """Alarms, their topic and the dashboard (None with xacct:monitoring false)."""
 
     def __init__(
         self, name: str, args: ProviderSideArgs, opts: pulumi.ResourceOptions | None = None
@@ -148,6 +151,31 @@ class ProviderSide(pulumi.ComponentResource):
                     facts=facts,
                     kms_key_arn=logs_key.arn,
                     log_retention_days=s.log_retention_days,
+                    tags=tags,
+                ),
+                opts=child,
+            )
+
+        self.monitoring = None
+        if s.monitoring.enabled:
+            alarms, widgets = provider_alarms(
+                s.monitoring,
+                ProviderHops(
+                    nlb_suffix=nlb.arn_suffix,
+                    target_group_suffix=nlb.target_group_arn_suffix,
+                    az_names=tuple(subnet.az_name for subnet in args.plan.subnets),
+                    service_id=service.service_id,
+                    accepted_endpoint_ids=tuple(c.endpoint_id for c in args.connections),
+                ),
+            )
+            self.monitoring = Monitoring(
+                f"{name}-watch",
+                MonitoringArgs(
+                    settings=s.monitoring,
+                    region=facts.region,
+                    kms_key_arn=logs_key.arn,
+                    alarms=alarms,
+                    widgets=widgets,
                     tags=tags,
                 ),
                 opts=child,

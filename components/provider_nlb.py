@@ -93,6 +93,10 @@ class ProviderLoadBalancer(pulumi.ComponentResource):
     """The target group of nodes on the node port."""
     security_group_id: pulumi.Output[str]
     """The NLB's security group (no inbound rules; egress to the nodes only)."""
+    arn_suffix: pulumi.Output[str]
+    """The LoadBalancer dimension of its CloudWatch metrics."""
+    target_group_arn_suffix: pulumi.Output[str]
+    """The TargetGroup dimension of its CloudWatch metrics."""
 
     def __init__(
         self, name: str, args: ProviderLoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
@@ -187,6 +191,8 @@ class ProviderLoadBalancer(pulumi.ComponentResource):
         self.dns_name = nlb.dns_name
         self.target_group_arn = target_group.arn
         self.security_group_id = sg.id
+        self.arn_suffix = nlb.arn_suffix
+        self.target_group_arn_suffix = target_group.arn_suffix
         self.register_outputs(
             {"arn": self.arn, "dns_name": self.dns_name, "target_group_arn": self.target_group_arn}
         )

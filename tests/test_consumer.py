@@ -75,7 +75,7 @@ def subnets(run: ProgramRun) -> list[Registration]:
 
 def test_consumer_reads_exactly_keys_the_provider_writes(provider_exports: dict[str, Any]) -> None:
     assert set(keys.PROVIDER_KEYS_READ_BY_CONSUMER) <= set(provider_exports)
-    assert set(provider_exports) == set(keys.PROVIDER_KEYS)
+    assert set(provider_exports) == {*keys.PROVIDER_KEYS, *keys.MONITORING_KEYS}
 
 
 def test_endpoint_connects_to_the_provider_service_name(
@@ -97,7 +97,7 @@ def test_endpoint_subnets_are_in_the_services_az_ids_not_names(run: ProgramRun) 
 
 def test_exports_are_the_shared_keys(run: ProgramRun) -> None:
     e = run.exports
-    assert set(e) == set(keys.CONSUMER_KEYS)
+    assert set(e) == {*keys.CONSUMER_KEYS, *keys.MONITORING_KEYS}
     assert e[keys.INTERFACE_ENDPOINT_ID] == run.one(ENDPOINT).id
     assert e[keys.INTERFACE_ENDPOINT_STATE] == "pendingAcceptance"
     assert e[keys.CONSUMER_ACCOUNT_ID] == CONSUMER_ACCOUNT

@@ -16,7 +16,7 @@ def test_every_config_key_is_documented(key: str) -> None:
     assert f"`{key}`" in README
 
 
-@pytest.mark.parametrize("key", keys.PROVIDER_KEYS + keys.CONSUMER_KEYS)
+@pytest.mark.parametrize("key", keys.PROVIDER_KEYS + keys.CONSUMER_KEYS + keys.MONITORING_KEYS)
 def test_every_output_is_documented(key: str) -> None:
     assert f"`{key}`" in README
 
@@ -30,3 +30,9 @@ def test_readme_rules_table_is_the_packs() -> None:
     from policy.rules import rules_table
 
     assert rules_table() in README
+
+
+def test_readme_alarm_table_is_what_the_stacks_build() -> None:
+    from components.monitoring import alarms_table
+
+    assert alarms_table() in README

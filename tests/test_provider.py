@@ -494,7 +494,7 @@ def test_every_log_group_has_retention_and_the_logs_key() -> None:
 
 def test_exports_are_the_shared_keys_with_wired_values(run: ProgramRun) -> None:
     e = run.exports
-    assert set(e) == set(keys.PROVIDER_KEYS)
+    assert set(e) == {*keys.PROVIDER_KEYS, *keys.MONITORING_KEYS}
     service = run.one(SERVICE)
     assert e[keys.ENDPOINT_SERVICE_NAME] == service.outputs["serviceName"]
     assert e[keys.ENDPOINT_SERVICE_ID] == service.id

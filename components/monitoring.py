@@ -1,0 +1,407 @@
+"""Monitoring: CloudWatch alarms on each hop a side owns, a KMS-encrypted SNS topic for them, and
+a dashboard that shows the path left to right.
+
+Every dimension comes from the resource it watches (ARN suffixes, endpoint and VPC ids, API and
+stage names), never typed by hand. Alarms are built from `AlarmSpec`s so the README's table,
+the tests and the resources come from one list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import MonitoringSettings
+
+PERIOD_SECONDS = 300
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmSpec:
+    key: str
+    """Short name, part of the alarm's name."""
+    namespace: str
+    metric: str
+    dimensions: Mapping[str, pulumi.Input[str]]
+    comparison: str
+    threshold: float
+    statistic: str | None = "Sum"
+    extended_statistic: str | None = None
+    description: str = ""
+    notify: bool = True
+    """False: an advisory alarm, on the dashboard but sending nothing."""
+    missing_data: str = "notBreaching"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Widget:
+    title: str
+    namespace: str
+    metrics: Sequence[tuple[str, Mapping[str, pulumi.Input[str]], str]]
+    """(metric name, dimensions, statistic) per line."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitoringArgs:
+    settings: MonitoringSettings
+    region: str
+    kms_key_arn: pulumi.Input[str]
+    alarms: list[AlarmSpec]
+    widgets: list[Widget] = field(default_factory=list)
+    tags: dict[str, str] | None = None
+
+
+class Monitoring(pulumi.ComponentResource):
+    topic_arn: pulumi.Output[str]
+    """The SNS topic the alarms notify."""
+    dashboard_name: pulumi.Output[str]
+    """The CloudWatch dashboard of this side's hops."""
+
+    def __init__(
+        self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("xacct:monitoring:Monitoring", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        s = args.settings
+        topic = aws.sns.Topic(
+            f"{name}-alarms", kms_master_key_id=args.kms_key_arn, tags=args.tags, opts=child
+        )
+        if s.email:
+            aws.sns.TopicSubscription(
+                f"{name}-email", topic=topic.arn, protocol="email", endpoint=s.email, opts=child
+            )
+        if s.https_endpoint:
+            aws.sns.TopicSubscription(
+                f"{name}-https",
+                topic=topic.arn,
+                protocol="https",
+                endpoint=s.https_endpoint,
+                opts=child,
+            )
+        for spec in args.alarms:
+            actions = [topic.arn] if spec.notify else []
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{spec.key}",
+                name=f"{name}-{spec.key}",
+                alarm_description=spec.description,
+                namespace=spec.namespace,
+                metric_name=spec.metric,
+                dimensions=dict(spec.dimensions),
+                statistic=None if spec.extended_statistic else spec.statistic,
+                extended_statistic=spec.extended_statistic,
+                period=PERIOD_SECONDS,
+                evaluation_periods=s.evaluation_periods,
+                datapoints_to_alarm=s.evaluation_periods,
+                comparison_operator=spec.comparison,
+                threshold=spec.threshold,
+                treat_missing_data=spec.missing_data,
+                alarm_actions=actions,
+                ok_actions=actions,
+                tags=args.tags,
+                opts=child,
+            )
+        dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=f"{name}-path",
+            dashboard_body=dashboard_body(args.widgets, args.region),
+            opts=child,
+        )
+        self.topic_arn = topic.arn
+        self.dashboard_name = dashboard.dashboard_name
+        self.register_outputs({"topic_arn": self.topic_arn})
+
+
+def dashboard_body(widgets: Sequence[Widget], region: str) -> pulumi.Output[str]:
+    """Widgets side by side, left to right in path order, 8 units wide each."""
+    body = {
+        "widgets": [
+            {
+                "type": "metric",
+                "x": (index * 8) % 24,
+                "y": (index * 8) // 24 * 6,
+                "width": 8,
+                "height": 6,
+                "properties": {
+                    "title": widget.title,
+                    "region": region,
+                    "view": "timeSeries",
+                    "period": PERIOD_SECONDS,
+                    "metrics": [
+                        [
+                            widget.namespace,
+                            metric,
+                            *[part for key, value in dims.items() for part in (key, value)],
+                            {"stat": stat},
+                        ]
+                        for metric, dims, stat in widget.metrics
+                    ],
+                },
+            }
+            for index, widget in enumerate(widgets)
+        ]
+    }
+    return pulumi.Output.json_dumps(body)
+
+
+NLB = "AWS/NetworkELB"
+ENDPOINT_SERVICE = "AWS/PrivateLinkServices"
+ENDPOINT = "AWS/PrivateLinkEndpoints"
+API = "AWS/ApiGateway"
+GREATER = "GreaterThanThreshold"
+LESS = "LessThanThreshold"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProviderHops:
+    nlb_suffix: pulumi.Input[str]
+    target_group_suffix: pulumi.Input[str]
+    az_names: tuple[str, ...]
+    service_id: pulumi.Input[str]
+    accepted_endpoint_ids: tuple[str, ...]
+
+
+def provider_alarms(
+    s: MonitoringSettings, hops: ProviderHops
+) -> tuple[list[AlarmSpec], list[Widget]]:
+    lb = {"LoadBalancer": hops.nlb_suffix, "TargetGroup": hops.target_group_suffix}
+    service = {"Service Id": hops.service_id}
+    alarms = [
+        AlarmSpec(
+            key="nlb-no-healthy-targets",
+            namespace=NLB,
+            metric="HealthyHostCount",
+            dimensions=lb,
+            statistic="Minimum",
+            comparison=LESS,
+            threshold=1,
+            missing_data="breaching",
+            description="No healthy node behind the provider NLB: every consumer's calls "
+            "fail. Check the node group, the workload's pods and the node port.",
+        ),
+        *[
+            AlarmSpec(
+                key=f"nlb-unhealthy-{az}",
+                namespace=NLB,
+                metric="UnHealthyHostCount",
+                dimensions={**lb, "AvailabilityZone": az},
+                statistic="Maximum",
+                comparison=GREATER,
+                threshold=0,
+                description=f"Unhealthy targets in {az}: check that zone's nodes and pods.",
+            )
+            for az in hops.az_names
+        ],
+        AlarmSpec(
+            key="endpoint-service-resets",
+            namespace=ENDPOINT_SERVICE,
+            metric="RstPacketsSent",
+            dimensions=service,
+            comparison=GREATER,
+            threshold=s.resets_per_period,
+            description="The endpoint service resets consumer connections: check the "
+            "NLB's listener and targets.",
+        ),
+    ]
+    widgets = [
+        Widget(
+            title="Endpoint service: new connections and resets",
+            namespace=ENDPOINT_SERVICE,
+            metrics=[("NewConnections", service, "Sum"), ("RstPacketsSent", service, "Sum")],
+        ),
+        Widget(
+            title="Endpoint service: bytes by consumer endpoint",
+            namespace=ENDPOINT_SERVICE,
+            metrics=[
+                ("BytesProcessed", {**service, "VPC Endpoint Id": e}, "Sum")
+                for e in hops.accepted_endpoint_ids
+            ]
+            or [("BytesProcessed", service, "Sum")],
+        ),
+        Widget(
+            title="Provider NLB: healthy and unhealthy targets",
+            namespace=NLB,
+            metrics=[("HealthyHostCount", lb, "Minimum"), ("UnHealthyHostCount", lb, "Maximum")],
+        ),
+    ]
+    return alarms, widgets
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerHops:
+    api_name: pulumi.Input[str]
+    stage_name: pulumi.Input[str]
+    nlb_suffix: pulumi.Input[str]
+    target_group_suffix: pulumi.Input[str]
+    endpoint_count: int
+    endpoint_id: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    service_name: str
+
+
+def consumer_alarms(
+    s: MonitoringSettings, hops: ConsumerHops
+) -> tuple[list[AlarmSpec], list[Widget]]:
+    api = {"ApiName": hops.api_name, "Stage": hops.stage_name}
+    lb = {"LoadBalancer": hops.nlb_suffix, "TargetGroup": hops.target_group_suffix}
+    endpoint = {
+        "Endpoint Type": "Interface",
+        "Service Name": hops.service_name,
+        "VPC Endpoint Id": hops.endpoint_id,
+        "VPC Id": hops.vpc_id,
+    }
+    alarms = [
+        AlarmSpec(
+            key="api-5xx-rate",
+            namespace=API,
+            metric="5XXError",
+            dimensions=api,
+            statistic="Average",
+            comparison=GREATER,
+            threshold=s.error_5xx_percent / 100,
+            description="API answers 5XX: the path to the provider is failing. Check the "
+            "consumer NLB's healthy targets, then the endpoint's state.",
+        ),
+        AlarmSpec(
+            key="api-latency-p99",
+            namespace=API,
+            metric="Latency",
+            dimensions=api,
+            statistic=None,
+            extended_statistic="p99",
+            comparison=GREATER,
+            threshold=s.latency_p99_ms,
+            description="API p99 latency is high: compare IntegrationLatency; then the "
+            "provider's workload.",
+        ),
+        AlarmSpec(
+            key="api-4xx-rate",
+            namespace=API,
+            metric="4XXError",
+            dimensions=api,
+            statistic="Average",
+            comparison=GREATER,
+            threshold=s.error_4xx_percent / 100,
+            notify=False,
+            description="Advisory: many 4XX (auth or client errors). Check callers' "
+            "credentials and the access log.",
+        ),
+        AlarmSpec(
+            key="nlb-healthy-endpoints",
+            namespace=NLB,
+            metric="HealthyHostCount",
+            dimensions=lb,
+            statistic="Minimum",
+            comparison=LESS,
+            threshold=hops.endpoint_count,
+            missing_data="breaching",
+            description="Fewer healthy endpoint ENIs than there are: check the endpoint "
+            "is available and the provider accepts connections.",
+        ),
+        AlarmSpec(
+            key="nlb-target-resets",
+            namespace=NLB,
+            metric="TCP_Target_Reset_Count",
+            dimensions={"LoadBalancer": hops.nlb_suffix},
+            comparison=GREATER,
+            threshold=s.resets_per_period,
+            description="The endpoint resets connections: check the provider's NLB.",
+        ),
+        AlarmSpec(
+            key="endpoint-dropped",
+            namespace=ENDPOINT,
+            metric="PacketsDropped",
+            dimensions=endpoint,
+            comparison=GREATER,
+            threshold=0,
+            description="The interface endpoint drops packets: check its security group "
+            "admits the NLB on the listener port.",
+        ),
+        AlarmSpec(
+            key="endpoint-resets",
+            namespace=ENDPOINT,
+            metric="RstPacketsReceived",
+            dimensions=endpoint,
+            comparison=GREATER,
+            threshold=s.resets_per_period,
+            description="The provider side resets connections through the endpoint.",
+        ),
+    ]
+    widgets = [
+        Widget(
+            title="API: requests, 4XX, 5XX",
+            namespace=API,
+            metrics=[("Count", api, "Sum"), ("4XXError", api, "Sum"), ("5XXError", api, "Sum")],
+        ),
+        Widget(
+            title="API: latency p99 and integration latency",
+            namespace=API,
+            metrics=[("Latency", api, "p99"), ("IntegrationLatency", api, "p99")],
+        ),
+        Widget(
+            title="Consumer NLB: healthy endpoint ENIs, resets",
+            namespace=NLB,
+            metrics=[
+                ("HealthyHostCount", lb, "Minimum"),
+                ("TCP_Target_Reset_Count", {"LoadBalancer": hops.nlb_suffix}, "Sum"),
+            ],
+        ),
+        Widget(
+            title="Interface endpoint: bytes, drops, resets",
+            namespace=ENDPOINT,
+            metrics=[
+                ("BytesProcessed", endpoint, "Sum"),
+                ("PacketsDropped", endpoint, "Sum"),
+                ("RstPacketsReceived", endpoint, "Sum"),
+            ],
+        ),
+    ]
+    return alarms, widgets
+
+
+def alarms_table() -> str:
+    """The README's table of alarms, from the same specs the stacks build."""
+    defaults = MonitoringSettings(enabled=True)
+    provider, _ = provider_alarms(
+        defaults,
+        ProviderHops(
+            nlb_suffix="",
+            target_group_suffix="",
+            az_names=("<az>",),
+            service_id="",
+            accepted_endpoint_ids=(),
+        ),
+    )
+    consumer, _ = consumer_alarms(
+        defaults,
+        ConsumerHops(
+            api_name="",
+            stage_name="",
+            nlb_suffix="",
+            target_group_suffix="",
+            endpoint_count=2,
+            endpoint_id="",
+            vpc_id="",
+            service_name="",
+        ),
+    )
+    lines = [
+        "| side | alarm | metric | fires when (default) | meaning, and the first thing to check |",
+        "|---|---|---|---|---|",
+    ]
+    for side, specs in (("provider", provider), ("consumer", consumer)):
+        for spec in specs:
+            stat = spec.extended_statistic or spec.statistic
+            op = ">" if spec.comparison == GREATER else "<"
+            threshold = f"{spec.threshold:g}"
+            if spec.key == "nlb-healthy-endpoints":
+                threshold = "the number of endpoint ENIs"
+            elif spec.metric in ("5XXError", "4XXError"):
+                threshold = f"{spec.threshold * 100:g}% of requests"
+            lines.append(
+                f"| {side} | `{spec.key}` | `{spec.namespace}` `{spec.metric}` ({stat}) "
+                f"| {op} {threshold} | {spec.description} |"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,249 @@
+"""Monitoring on the mocks: each alarm's metric, namespace and dimensions come from the resource it
+watches; the dashboard is valid JSON naming each widget's metrics; the topic is encrypted;
+monitoring off removes it all; bad thresholds fail with clear messages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components import outputs as keys
+from components.config import ConfigError, parse_settings
+from policy.offline import evaluate, mandatory
+from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG
+from xacct_ops.mocks import AZS_BY_ACCOUNT, CONSUMER_ACCOUNT, FakeAccount, ProgramRun, run_program
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
+PROVIDER_STACK = "organization/xacct/provider"
+
+
+@pytest.fixture(scope="module")
+def provider() -> ProgramRun:
+    return run_program(
+        {**PROVIDER_CONFIG, "alarmEmail": "oncall@example.com"}, stack_name="provider"
+    )
+
+
+@pytest.fixture(scope="module")
+def consumer(provider: ProgramRun) -> ProgramRun:
+    account = FakeAccount(account_id=CONSUMER_ACCOUNT, azs=dict(AZS_BY_ACCOUNT[CONSUMER_ACCOUNT]))
+    return run_program(
+        CONSUMER_CONFIG,
+        account=account,
+        stack_name="consumer",
+        stacks={PROVIDER_STACK: provider.exports},
+    )
+
+
+def alarms(run: ProgramRun) -> dict[str, dict[str, Any]]:
+    return {a.name.split("-watch-", 1)[1]: a.inputs for a in run.of_type(ALARM)}
+
+
+def test_provider_alarms_watch_its_nlb_per_az_and_its_endpoint_service(
+    provider: ProgramRun,
+) -> None:
+    found = alarms(provider)
+    nlb = provider.one("aws:lb/loadBalancer:LoadBalancer").outputs
+    tg = provider.one("aws:lb/targetGroup:TargetGroup").outputs
+    service = provider.one("aws:ec2/vpcEndpointService:VpcEndpointService")
+    assert set(found) == {
+        "nlb-no-healthy-targets",
+        "nlb-unhealthy-us-east-1a",
+        "nlb-unhealthy-us-east-1b",
+        "endpoint-service-resets",
+    }
+    healthy = found["nlb-no-healthy-targets"]
+    assert (healthy["namespace"], healthy["metricName"]) == ("AWS/NetworkELB", "HealthyHostCount")
+    assert healthy["dimensions"] == {
+        "LoadBalancer": nlb["arnSuffix"],
+        "TargetGroup": tg["arnSuffix"],
+    }
+    assert healthy["comparisonOperator"] == "LessThanThreshold" and healthy["threshold"] == 1
+    per_az = found["nlb-unhealthy-us-east-1b"]
+    assert per_az["dimensions"]["AvailabilityZone"] == "us-east-1b"
+    resets = found["endpoint-service-resets"]
+    assert (resets["namespace"], resets["metricName"]) == (
+        "AWS/PrivateLinkServices",
+        "RstPacketsSent",
+    )
+    assert resets["dimensions"] == {"Service Id": service.id}
+
+
+def test_alarms_notify_the_encrypted_topic_and_email_subscribes(provider: ProgramRun) -> None:
+    topic = provider.one(TOPIC)
+    key = provider.one("aws:kms/key:Key", "logs")
+    assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
+    policy = json.loads(key.inputs["policy"])
+    alarms_sid = next(s for s in policy["Statement"] if s["Sid"] == "CloudWatchAlarmsOfThisAccount")
+    assert alarms_sid["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    for alarm in provider.of_type(ALARM):
+        assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
+        assert alarm.inputs["evaluationPeriods"] == 3 and alarm.inputs["period"] == 300
+    subscription = provider.one("aws:sns/topicSubscription:TopicSubscription").inputs
+    assert subscription == {
+        "topic": topic.outputs["arn"],
+        "protocol": "email",
+        "endpoint": "oncall@example.com",
+    }
+    assert provider.exports[keys.ALARM_TOPIC_ARN] == topic.outputs["arn"]
+
+
+def test_consumer_alarms_watch_api_nlb_and_endpoint(consumer: ProgramRun) -> None:
+    found = alarms(consumer)
+    api = consumer.one("aws:apigateway/restApi:RestApi").inputs["name"]
+    stage = consumer.one("aws:apigateway/stage:Stage").inputs["stageName"]
+    endpoint = consumer.one("aws:ec2/vpcEndpoint:VpcEndpoint")
+    nlb = consumer.one("aws:lb/loadBalancer:LoadBalancer").outputs
+    tg = consumer.one("aws:lb/targetGroup:TargetGroup").outputs
+    for key in ("api-5xx-rate", "api-latency-p99", "api-4xx-rate"):
+        assert found[key]["namespace"] == "AWS/ApiGateway"
+        assert found[key]["dimensions"] == {"ApiName": api, "Stage": stage}
+    assert (
+        found["api-5xx-rate"]["threshold"] == 0.05
+        and found["api-5xx-rate"]["statistic"] == "Average"
+    )
+    assert found["api-latency-p99"]["extendedStatistic"] == "p99"
+    assert found["api-latency-p99"]["threshold"] == 3000
+    assert found["api-4xx-rate"]["alarmActions"] == []  # advisory: no notification
+    healthy = found["nlb-healthy-endpoints"]
+    assert healthy["dimensions"] == {
+        "LoadBalancer": nlb["arnSuffix"],
+        "TargetGroup": tg["arnSuffix"],
+    }
+    assert healthy["threshold"] == len(consumer.exports[keys.ENDPOINT_IPS]) == 2
+    dropped = found["endpoint-dropped"]
+    assert dropped["namespace"] == "AWS/PrivateLinkEndpoints"
+    assert dropped["dimensions"] == {
+        "Endpoint Type": "Interface",
+        "Service Name": endpoint.inputs["serviceName"],
+        "VPC Endpoint Id": endpoint.id,
+        "VPC Id": consumer.one("aws:ec2/vpc:Vpc").id,
+    }
+    assert found["endpoint-resets"]["metricName"] == "RstPacketsReceived"
+
+
+def test_dashboard_is_json_naming_each_widgets_metrics(consumer: ProgramRun) -> None:
+    dashboard = consumer.one(DASHBOARD)
+    body = json.loads(dashboard.inputs["dashboardBody"])
+    titles = [w["properties"]["title"] for w in body["widgets"]]
+    assert titles == [
+        "API: requests, 4XX, 5XX",
+        "API: latency p99 and integration latency",
+        "Consumer NLB: healthy endpoint ENIs, resets",
+        "Interface endpoint: bytes, drops, resets",
+    ]
+    for widget in body["widgets"]:
+        for line in widget["properties"]["metrics"]:
+            namespace, metric = line[0], line[1]
+            assert namespace.startswith("AWS/") and metric
+            assert "" not in line[2:-1]  # every dimension resolved to a value
+    assert body["widgets"][0]["x"] < body["widgets"][1]["x"] < body["widgets"][2]["x"]
+    assert consumer.exports[keys.DASHBOARD_NAME] == dashboard.inputs["dashboardName"]
+
+
+def test_provider_dashboard_shows_bytes_per_accepted_endpoint(consumer: ProgramRun) -> None:
+    endpoint_id = consumer.exports[keys.INTERFACE_ENDPOINT_ID]
+    accepting = run_program(
+        {**PROVIDER_CONFIG, "consumerStacks": ["organization/xacct/consumer"]},
+        stacks={"organization/xacct/consumer": consumer.exports},
+    )
+    body = json.loads(accepting.one(DASHBOARD).inputs["dashboardBody"])
+    lines = next(w for w in body["widgets"] if "bytes by consumer" in w["properties"]["title"])
+    assert lines["properties"]["metrics"][0][2:6] == [
+        "Service Id",
+        accepting.one("aws:ec2/vpcEndpointService:VpcEndpointService").id,
+        "VPC Endpoint Id",
+        endpoint_id,
+    ]
+
+
+def test_monitoring_off_removes_it_all(provider: ProgramRun) -> None:
+    run = run_program({**PROVIDER_CONFIG, "monitoring": "false"})
+    assert not run.of_type(ALARM, TOPIC, DASHBOARD, "xacct:monitoring:Monitoring")
+    assert keys.ALARM_TOPIC_ARN not in run.exports
+
+
+def test_thresholds_flow_from_config(provider: ProgramRun) -> None:
+    account = FakeAccount(account_id=CONSUMER_ACCOUNT, azs=dict(AZS_BY_ACCOUNT[CONSUMER_ACCOUNT]))
+    run = run_program(
+        {
+            **CONSUMER_CONFIG,
+            "alarm5xxPercent": "2",
+            "alarmLatencyP99Ms": "800",
+            "alarmEvaluationPeriods": "5",
+        },
+        account=account,
+        stacks={PROVIDER_STACK: provider.exports},
+    )
+    found = alarms(run)
+    assert found["api-5xx-rate"]["threshold"] == 0.02
+    assert found["api-latency-p99"]["threshold"] == 800
+    assert {a["evaluationPeriods"] for a in found.values()} == {5}
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (
+            {"alarm5xxPercent": "0"},
+            "xacct:alarm5xxPercent: 0 is out of range: expected 1 to 100 percent of requests",
+        ),
+        (
+            {"alarmLatencyP99Ms": "60000"},
+            "xacct:alarmLatencyP99Ms: 60000 is out of range: expected "
+            "50 to 29000 milliseconds (API Gateway times out at 29000)",
+        ),
+        (
+            {"alarmEvaluationPeriods": "0"},
+            "xacct:alarmEvaluationPeriods: 0 is out of range: "
+            "expected 1 to 24 five-minute periods before an alarm fires",
+        ),
+        ({"alarmEmail": "oncall"}, "xacct:alarmEmail: 'oncall' is not an email address"),
+        (
+            {"alarmHttpsEndpoint": "http://hooks.example.com/x"},
+            "xacct:alarmHttpsEndpoint: 'http://hooks.example.com/x' is not an https:// URL (SNS "
+            "delivers to HTTPS only)",
+        ),
+        (
+            {"monitoring": "false", "alarmEmail": "a@example.com"},
+            "xacct:alarmEmail: must not be set with xacct:monitoring false (no alarms are created)",
+        ),
+    ],
+)
+def test_bad_monitoring_settings_are_named(values: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"role": "consumer", "providerStack": PROVIDER_STACK, **values})
+    assert expected in caught.value.problems
+
+
+def test_consumer_thresholds_are_refused_on_the_provider() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(
+            {
+                k: v if isinstance(v, str) else json.dumps(v)
+                for k, v in {**PROVIDER_CONFIG, "alarm5xxPercent": "3"}.items()
+            }
+        )
+    assert (
+        "xacct:alarm5xxPercent: must not be set on a provider stack (xacct:role is provider)"
+        in (caught.value.problems)
+    )
+
+
+def test_policy_pack_stays_green_with_monitoring(
+    provider: ProgramRun, consumer: ProgramRun
+) -> None:
+    for run in (provider, consumer):
+        assert mandatory(evaluate(run.registrations)) == []
+    import dataclasses
+
+    topic = provider.one(TOPIC)
+    weakened = [
+        dataclasses.replace(r, inputs={**r.inputs, "kmsMasterKeyId": None}) if r is topic else r
+        for r in provider.registrations
+    ]
+    assert {v.policy for v in mandatory(evaluate(weakened))} == {"sns-topic-encrypted"}
