@@ -97,7 +97,13 @@ class PrivateClusterArgs:
     subnet_ids: list[pulumi.Output[str]]
     log_retention_days: int
     log_kms_key_arn: pulumi.Input[str] | None = None
+    needs_oidc: bool = False
+    """An existing cluster: look up its IAM OIDC provider (for IRSA), failing clearly if absent."""
     tags: dict[str, str] | None = None
+
+
+class OidcProviderMissingError(ValueError):
+    """IRSA was asked for on a cluster without an IAM OIDC provider."""
 
 
 class PrivateCluster(pulumi.ComponentResource):
@@ -109,6 +115,12 @@ class PrivateCluster(pulumi.ComponentResource):
     """The security group on the nodes: it must admit the NLB on the node port."""
     node_asg_names: list[pulumi.Output[str]]
     """The Auto Scaling groups whose instances are NLB targets (one per node group)."""
+    oidc_provider_arn: pulumi.Output[str] | None
+    """The cluster's IAM OIDC provider, for IRSA (None for an existing cluster unless asked)."""
+    oidc_issuer: pulumi.Output[str] | None
+    """Its issuer URL without https://."""
+    nodes: list[pulumi.Resource]
+    """What Kubernetes workloads wait for (the created node group)."""
 
     def __init__(
         self, name: str, args: PrivateClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -144,6 +156,21 @@ class PrivateCluster(pulumi.ComponentResource):
         self.node_asg_names = [
             pulumi.Output.from_input(asg) for asg in settings.existing_node_asg_names
         ]
+        self.nodes = []
+        self.oidc_provider_arn = self.oidc_issuer = None
+        if args.needs_oidc:
+            issuer = found.identities[0].oidcs[0].issuer if found.identities else ""
+            try:
+                provider = aws.iam.get_open_id_connect_provider(url=issuer)
+            except Exception as error:  # the data source fails when there is none
+                raise OidcProviderMissingError(
+                    f"xacct:lbControllerIdentity irsa: cluster {settings.name!r} has no IAM OIDC "
+                    f"provider for {issuer or 'its issuer'} ({error}); create one (`eksctl utils "
+                    "associate-iam-oidc-provider --approve`), or set xacct:lbControllerIdentity "
+                    "pod-identity"
+                ) from error
+            self.oidc_provider_arn = pulumi.Output.from_input(provider.arn)
+            self.oidc_issuer = pulumi.Output.from_input(issuer.removeprefix("https://"))
 
     def _create(self, name: str, args: PrivateClusterArgs) -> None:
         settings, facts = args.settings, args.facts
@@ -276,3 +303,6 @@ class PrivateCluster(pulumi.ComponentResource):
         # which EKS puts on managed nodes that have no launch template.
         self.node_security_group_id = cluster.cluster_security_group_id
         self.node_asg_names = [node_group.resources.apply(_first_asg_name)]
+        self.nodes = [node_group]
+        self.oidc_provider_arn = cluster.oidc_provider_arn
+        self.oidc_issuer = cluster.oidc_issuer

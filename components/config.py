@@ -73,6 +73,10 @@ PROVIDER_ONLY_KEYS = (
     "tlsPolicy",
     "createCloudTrail",
     "protectEndpointService",
+    "targetMode",
+    "installLbController",
+    "lbControllerChartVersion",
+    "lbControllerIdentity",
 )
 CONSUMER_ONLY_KEYS = (
     "providerStack",
@@ -149,6 +153,7 @@ _K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _ASG_NAME = re.compile(r"^[\w.:/@+=,-]{1,255}$")
 _STAGE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+_CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _HTTPS_URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
 
 
@@ -203,6 +208,16 @@ class WorkloadSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TargetSettings:
+    """How the provider NLB reaches the pods: node port on the nodes, or pod IPs."""
+
+    mode: Literal["instance", "ip"]
+    install_controller: bool = False
+    chart_version: str = ""
+    identity: Literal["irsa", "pod-identity"] = "irsa"
+
+
+@dataclass(frozen=True, kw_only=True)
 class ListenerSettings:
     server_name: str
     """The name the consumer calls; the certificate (NLB's or the workload's) must match it."""
@@ -234,6 +249,7 @@ class ProviderSettings:
     cluster: ClusterSettings
     workload: WorkloadSettings
     listener: ListenerSettings
+    targets: TargetSettings
     consumer_account_ids: tuple[str, ...]
     consumer_role_arns: tuple[str, ...]
     consumer_stacks: tuple[str, ...]
@@ -639,6 +655,35 @@ def _monitoring(r: _Reader, role: Role) -> MonitoringSettings:
     )
 
 
+def _targets(r: _Reader, workload: WorkloadSettings) -> TargetSettings:
+    controller_keys = ("installLbController", "lbControllerChartVersion", "lbControllerIdentity")
+    mode = r.string("targetMode", choices=("instance", "ip")) or "instance"
+    if mode == "instance":
+        r.reject(controller_keys, "with xacct:targetMode instance (no controller is used)")
+        return TargetSettings(mode="instance")
+    if not workload.deploy:
+        r.problems.append(
+            f"{NAMESPACE}:targetMode: 'ip' binds the sample workload's Service with a "
+            "TargetGroupBinding: it needs xacct:deployWorkload true (for your own workload, use "
+            "instance mode and its node port)"
+        )
+    install = r.boolean("installLbController")
+    if not install:
+        r.reject(
+            ("lbControllerChartVersion", "lbControllerIdentity"),
+            "with xacct:installLbController false (the cluster runs its own controller)",
+        )
+    return TargetSettings(
+        mode="ip",
+        install_controller=install,
+        chart_version=r.string(
+            "lbControllerChartVersion", _CHART_VERSION, "is not a chart version such as 1.17.1"
+        )
+        or "",
+        identity=r.string("lbControllerIdentity", choices=("irsa", "pod-identity")) or "irsa",  # type: ignore[arg-type]
+    )
+
+
 def _provider(r: _Reader, name: str, retention: int) -> ProviderSettings:
     network = _network(r, "provider")
     accounts = r.items(
@@ -663,12 +708,14 @@ def _provider(r: _Reader, name: str, retention: int) -> ProviderSettings:
             "<org>/<project>/<stack> (Pulumi Cloud)",
         ),
     )
+    workload = _workload(r)
     return ProviderSettings(
         name=name,
         network=network,
         cluster=_cluster(r, name, network),
-        workload=_workload(r),
+        workload=workload,
         listener=_listener(r),
+        targets=_targets(r, workload),
         consumer_account_ids=accounts,
         consumer_role_arns=roles,
         consumer_stacks=stacks,

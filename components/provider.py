@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components.audit import AuditTrail, AuditTrailArgs
 from components.cluster import PrivateCluster, PrivateClusterArgs
@@ -21,6 +22,7 @@ from components.endpoint_service import (
     EndpointService,
     EndpointServiceArgs,
 )
+from components.lb_controller import LoadBalancerController, LoadBalancerControllerArgs
 from components.lookups import AccountFacts
 from components.monitoring import Monitoring, MonitoringArgs, ProviderHops, provider_alarms
 from components.network import NetworkPlan, PrivateNetwork, PrivateNetworkArgs
@@ -85,18 +87,18 @@ class ProviderSide(pulumi.ComponentResource):
                 subnet_ids=network.subnet_ids,
                 log_retention_days=s.log_retention_days,
                 log_kms_key_arn=logs_key.arn,
+                needs_oidc=(
+                    s.targets.mode == "ip"
+                    and s.targets.install_controller
+                    and s.targets.identity == "irsa"
+                ),
                 tags=tags,
             ),
             opts=child,
         )
+        kubernetes = None
         if s.workload.deploy:
-            Workload(
-                f"{name}-app",
-                WorkloadArgs(
-                    settings=s.workload, kubeconfig=cluster.kubeconfig, depends_on=[cluster]
-                ),
-                opts=child,
-            )
+            kubernetes = k8s.Provider(f"{name}-k8s", kubeconfig=cluster.kubeconfig, opts=child)
         certificate_arn = None
         if s.listener.tls_mode == "tls":
             certificate_arn = ListenerCertificate(
@@ -109,13 +111,15 @@ class ProviderSide(pulumi.ComponentResource):
                 ),
                 opts=child,
             ).arn
+        ip_targets = s.targets.mode == "ip"
         nlb = ProviderLoadBalancer(
             f"{name}-lb",
             ProviderLoadBalancerArgs(
                 listener=s.listener,
                 vpc_id=network.vpc_id,
                 subnet_ids=network.subnet_ids,
-                node_port=s.workload.node_port,
+                target_type=s.targets.mode,
+                target_port=s.workload.port if ip_targets else s.workload.node_port,
                 node_security_group_id=cluster.node_security_group_id,
                 node_asg_names=cluster.node_asg_names,
                 certificate_arn=certificate_arn,
@@ -123,6 +127,38 @@ class ProviderSide(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        controller = None
+        if ip_targets and s.targets.install_controller and kubernetes is not None:
+            controller = LoadBalancerController(
+                f"{name}-lbc",
+                LoadBalancerControllerArgs(
+                    facts=facts,
+                    cluster_name=cluster.cluster_name,
+                    vpc_id=network.vpc_id,
+                    chart_version=s.targets.chart_version,
+                    identity=s.targets.identity,
+                    target_group_arn=nlb.target_group_arn,
+                    kubernetes=kubernetes,
+                    oidc_provider_arn=cluster.oidc_provider_arn,
+                    oidc_issuer=cluster.oidc_issuer,
+                    install_pod_identity_agent=not s.cluster.existing,
+                    depends_on=cluster.nodes,
+                    tags=tags,
+                ),
+                opts=child,
+            ).release
+        if kubernetes is not None:
+            Workload(
+                f"{name}-app",
+                WorkloadArgs(
+                    settings=s.workload,
+                    kubernetes=kubernetes,
+                    depends_on=[cluster],
+                    target_group_arn=nlb.target_group_arn if ip_targets else None,
+                    controller=controller,
+                ),
+                opts=child,
+            )
         service = EndpointService(
             f"{name}-svc",
             EndpointServiceArgs(

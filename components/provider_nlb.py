@@ -15,6 +15,7 @@ NLB admits nothing but PrivateLink traffic.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -77,9 +78,13 @@ class ProviderLoadBalancerArgs:
     listener: ListenerSettings
     vpc_id: pulumi.Input[str]
     subnet_ids: list[pulumi.Output[str]]
-    node_port: int
+    target_type: Literal["instance", "ip"]
+    target_port: int
+    """The node port (instance targets) or the pods' port (ip targets)."""
     node_security_group_id: pulumi.Input[str]
+    """The nodes' security group: with the VPC CNI, pods use it too."""
     node_asg_names: list[pulumi.Output[str]]
+    """Instance targets only: the ASGs attached to the target group."""
     certificate_arn: pulumi.Input[str] | None = None
     tags: dict[str, str] | None = None
 
@@ -90,7 +95,7 @@ class ProviderLoadBalancer(pulumi.ComponentResource):
     dns_name: pulumi.Output[str]
     """The NLB's internal DNS name."""
     target_group_arn: pulumi.Output[str]
-    """The target group of nodes on the node port."""
+    """The target group (nodes on the node port, or pod IPs)."""
     security_group_id: pulumi.Output[str]
     """The NLB's security group (no inbound rules; egress to the nodes only)."""
     arn_suffix: pulumi.Output[str]
@@ -119,9 +124,9 @@ class ProviderLoadBalancer(pulumi.ComponentResource):
             security_group_id=sg.id,
             referenced_security_group_id=args.node_security_group_id,
             ip_protocol="tcp",
-            from_port=args.node_port,
-            to_port=args.node_port,
-            description="NLB to the workload's node port (traffic and health checks)",
+            from_port=args.target_port,
+            to_port=args.target_port,
+            description="NLB to the workload's port on the nodes or pods (traffic and checks)",
             opts=child,
         )
         aws.vpc.SecurityGroupIngressRule(
@@ -129,9 +134,9 @@ class ProviderLoadBalancer(pulumi.ComponentResource):
             security_group_id=args.node_security_group_id,
             referenced_security_group_id=sg.id,
             ip_protocol="tcp",
-            from_port=args.node_port,
-            to_port=args.node_port,
-            description="Nodes admit the provider NLB on the workload's node port only",
+            from_port=args.target_port,
+            to_port=args.target_port,
+            description="Nodes and pods admit the provider NLB on the workload's port only",
             opts=child,
         )
 
@@ -149,9 +154,9 @@ class ProviderLoadBalancer(pulumi.ComponentResource):
         target_group = aws.lb.TargetGroup(
             f"{name}-nodes",
             vpc_id=args.vpc_id,
-            target_type="instance",
+            target_type=args.target_type,
             protocol="TCP",
-            port=args.node_port,
+            port=args.target_port,
             deregistration_delay=30,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
                 # TLS ends at the NLB, so the workload speaks HTTP; in passthrough it speaks
@@ -166,7 +171,8 @@ class ProviderLoadBalancer(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        for index, asg_name in enumerate(args.node_asg_names):
+        asgs = args.node_asg_names if args.target_type == "instance" else []
+        for index, asg_name in enumerate(asgs):
             aws.autoscaling.Attachment(
                 f"{name}-nodes-{index}",
                 autoscaling_group_name=asg_name,

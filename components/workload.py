@@ -1,8 +1,10 @@
 """Workload: the HTTP service behind the endpoint, deployed with an explicit Kubernetes provider.
 
 A namespace that enforces the `restricted` Pod Security Standard, a Deployment that runs as
-non-root with probes and resource limits, spread over zones, and a NodePort Service on the node
-port the NLB's target group uses. The default image is an unprivileged nginx that answers `/`.
+non-root with probes and resource limits, spread over zones, and a Service: NodePort on the node
+port the NLB's target group uses (instance targets), or ClusterIP with a TargetGroupBinding that
+the AWS Load Balancer Controller keeps filled with pod IPs (ip targets). The default image is an
+unprivileged nginx that answers `/`.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ APP_LABEL = "xacct-backend"
 @dataclass(frozen=True, kw_only=True)
 class WorkloadArgs:
     settings: WorkloadSettings
-    kubeconfig: pulumi.Input[str]
+    kubernetes: k8s.Provider
     depends_on: list[pulumi.Resource] | None = None
     """What must exist before Kubernetes objects can be created (the node group)."""
+    target_group_arn: pulumi.Input[str] | None = None
+    """IP targets: bind the Service's pods to this target group with a TargetGroupBinding."""
+    controller: pulumi.Resource | None = None
+    """IP targets: the controller's release (it installs the TargetGroupBinding CRD)."""
 
 
 class Workload(pulumi.ComponentResource):
-    node_port: pulumi.Output[int]
-    """The Service's node port: what the NLB target group forwards to."""
     namespace: pulumi.Output[str]
     """The namespace the workload runs in."""
 
@@ -36,13 +40,9 @@ class Workload(pulumi.ComponentResource):
     ) -> None:
         super().__init__("xacct:workload:Workload", name, None, opts)
         s = args.settings
-        provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=args.kubeconfig,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        ip_targets = args.target_group_arn is not None
         k8s_opts = pulumi.ResourceOptions(
-            parent=self, provider=provider, depends_on=args.depends_on or []
+            parent=self, provider=args.kubernetes, depends_on=args.depends_on or []
         )
         namespace = k8s.core.v1.Namespace(
             f"{name}-ns",
@@ -114,18 +114,41 @@ class Workload(pulumi.ComponentResource):
         )
         service = k8s.core.v1.Service(
             f"{name}-service",
-            metadata=k8s.meta.v1.ObjectMetaArgs(namespace=namespace.metadata.name, labels=labels),
+            # A fixed name: the TargetGroupBinding refers to it.
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=APP_LABEL, namespace=namespace.metadata.name, labels=labels
+            ),
             spec=k8s.core.v1.ServiceSpecArgs(
-                type="NodePort",
+                # IP targets reach the pods directly: no node port to open then.
+                type="ClusterIP" if ip_targets else "NodePort",
                 selector=labels,
                 ports=[
                     k8s.core.v1.ServicePortArgs(
-                        name="http", port=80, target_port=s.port, node_port=s.node_port
+                        name="http",
+                        port=80,
+                        target_port=s.port,
+                        node_port=None if ip_targets else s.node_port,
                     )
                 ],
             ),
             opts=k8s_opts,
         )
+        if ip_targets:
+            k8s.apiextensions.CustomResource(
+                f"{name}-binding",
+                api_version="elbv2.k8s.aws/v1beta1",
+                kind="TargetGroupBinding",
+                metadata=k8s.meta.v1.ObjectMetaArgs(namespace=namespace.metadata.name),
+                spec={
+                    "serviceRef": {"name": service.metadata.name, "port": 80},
+                    "targetGroupARN": args.target_group_arn,
+                    "targetType": "ip",
+                },
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=args.kubernetes,
+                    depends_on=[service, *([args.controller] if args.controller else [])],
+                ),
+            )
         self.namespace = namespace.metadata.name
-        self.node_port = service.spec.ports[0].node_port
-        self.register_outputs({"namespace": self.namespace, "node_port": self.node_port})
+        self.register_outputs({"namespace": self.namespace})

@@ -50,6 +50,11 @@ def _hex(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
 
+def _not_found(reason: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """A data source that finds nothing fails the call itself, as the engine reports it."""
+    return {}, [("", reason)]
+
+
 @dataclass(frozen=True)
 class Registration:
     """One resource as the program registered it."""
@@ -80,6 +85,8 @@ class FakeAccount:
     """vpc id → CIDR"""
     clusters: dict[str, str] = field(default_factory=dict)
     """cluster name → endpoint"""
+    oidc_providers: set[str] = field(default_factory=set)
+    """issuer URLs that have an IAM OIDC provider in the account"""
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -128,7 +135,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if token == "aws:ec2/getSubnet:getSubnet":
             subnet = a.subnets.get(args.args["id"])
             if subnet is None:
-                raise Exception(f"no matching EC2 Subnet found: {args.args['id']}")
+                return _not_found(f"no matching EC2 Subnet found: {args.args['id']}")
             return {
                 "id": args.args["id"],
                 "vpcId": subnet["vpc_id"],
@@ -139,18 +146,39 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if token == "aws:ec2/getVpc:getVpc":
             vpc_id = args.args["id"]
             if vpc_id not in a.vpcs:
-                raise Exception(f"no matching EC2 VPC found: {vpc_id}")
+                return _not_found(f"no matching EC2 VPC found: {vpc_id}")
             return {"id": vpc_id, "cidrBlock": a.vpcs[vpc_id]}
         if token == "aws:eks/getCluster:getCluster":
             name = args.args["name"]
             if name not in a.clusters:
-                raise Exception(f"couldn't find resource: EKS Cluster ({name})")
+                return _not_found(f"couldn't find resource: EKS Cluster ({name})")
             return {
                 "id": name,
                 "name": name,
                 "endpoint": a.clusters[name],
                 "certificateAuthorities": [{"data": "TU9DSy1DQQ=="}],
+                "identities": [
+                    {
+                        "oidcs": [
+                            {
+                                "issuer": f"https://oidc.eks.{a.region}.amazonaws.com/id/{name.upper()}"
+                            }
+                        ]
+                    }
+                ],
                 "vpcConfig": {"clusterSecurityGroupId": "sg-0c1a55e7c1a55e7c1"},
+            }
+        if token == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
+            url = args.args["url"]
+            if url not in a.oidc_providers:
+                return _not_found(f"no IAM OIDC provider with url {url}")
+            host_path = url.removeprefix("https://")
+            return {
+                "arn": f"arn:aws:iam::{a.account_id}:oidc-provider/{host_path}",
+                "url": host_path,
+                "id": host_path,
+                "clientIdLists": ["sts.amazonaws.com"],
+                "thumbprintLists": [],
             }
         raise NotImplementedError(f"mock has no answer for invoke {token}")
 
