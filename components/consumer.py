@@ -198,27 +198,25 @@ class ConsumerSide(pulumi.ComponentResource):
         )
         self.monitoring = None
         if s.monitoring.enabled:
-            alarms, widgets = consumer_alarms(
-                s.monitoring,
-                ConsumerHops(
-                    api_name=api.api_name,
-                    stage_name=api.stage_name,
-                    nlb_suffix=nlb.arn_suffix,
-                    target_group_suffix=nlb.target_group_arn_suffix,
-                    endpoint_count=len(args.endpoint_ips),
-                    endpoint_id=endpoint.endpoint_id,
-                    vpc_id=network.vpc_id,
-                    service_name=service.service_name,
-                ),
-            )
             self.monitoring = Monitoring(
                 f"{name}-watch",
                 MonitoringArgs(
                     settings=s.monitoring,
                     region=facts.region,
                     kms_key_arn=logs_key.arn,
-                    alarms=alarms,
-                    widgets=widgets,
+                    watched=consumer_alarms(
+                        s.monitoring,
+                        ConsumerHops(
+                            api_name=api.api_name,
+                            stage_name=api.stage_name,
+                            nlb_suffix=nlb.arn_suffix,
+                            target_group_suffix=nlb.target_group_arn_suffix,
+                            endpoint_count=len(args.endpoint_ips),
+                            endpoint_id=endpoint.endpoint_id,
+                            vpc_id=network.vpc_id,
+                            service_name=service.service_name,
+                        ),
+                    ),
                     tags=tags,
                 ),
                 opts=child,

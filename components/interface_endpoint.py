@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from components.config import VpcLinkVersion
 from components.network import NetworkPlan, PlacementError
+from components.security import allow_tcp
 
 
 def pin_endpoint_ips(plan: NetworkPlan, host_number: int) -> tuple[str, ...]:
@@ -137,24 +138,13 @@ class ConsumerLoadBalancer(pulumi.ComponentResource):
             tags={**tags, "Name": f"{name}-nlb"},
             opts=child,
         )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-nlb-to-endpoint",
-            security_group_id=sg.id,
-            referenced_security_group_id=args.endpoint_security_group_id,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            description="NLB to the interface endpoint's ENIs (traffic and health checks)",
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-endpoint-from-nlb",
-            security_group_id=args.endpoint_security_group_id,
-            referenced_security_group_id=sg.id,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            description="Endpoint admits the consumer NLB on the listener port only",
+        allow_tcp(
+            f"{name}-nlb-endpoint",
+            source=sg.id,
+            target=args.endpoint_security_group_id,
+            port=port,
+            egress_why="NLB to the interface endpoint's ENIs (traffic and health checks)",
+            ingress_why="Endpoint admits the consumer NLB on the listener port only",
             opts=child,
         )
         self.link_security_group_id = None
@@ -166,24 +156,13 @@ class ConsumerLoadBalancer(pulumi.ComponentResource):
                 tags={**tags, "Name": f"{name}-vpc-link"},
                 opts=child,
             )
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-link-to-nlb",
-                security_group_id=link_sg.id,
-                referenced_security_group_id=sg.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                description="VPC link to the consumer NLB's listener",
-                opts=child,
-            )
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-nlb-from-link",
-                security_group_id=sg.id,
-                referenced_security_group_id=link_sg.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                description="Consumer NLB admits the API Gateway VPC link on the listener port",
+            allow_tcp(
+                f"{name}-link-nlb",
+                source=link_sg.id,
+                target=sg.id,
+                port=port,
+                egress_why="VPC link to the consumer NLB's listener",
+                ingress_why="Consumer NLB admits the API Gateway VPC link on the listener port",
                 opts=child,
             )
             self.link_security_group_id = link_sg.id

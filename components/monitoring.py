@@ -9,7 +9,7 @@ the tests and the resources come from one list.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -49,8 +49,8 @@ class MonitoringArgs:
     settings: MonitoringSettings
     region: str
     kms_key_arn: pulumi.Input[str]
-    alarms: list[AlarmSpec]
-    widgets: list[Widget] = field(default_factory=list)
+    watched: tuple[list[AlarmSpec], list[Widget]]
+    """The side's alarms and dashboard widgets (from provider_alarms / consumer_alarms)."""
     tags: dict[str, str] | None = None
 
 
@@ -81,7 +81,8 @@ class Monitoring(pulumi.ComponentResource):
                 endpoint=s.https_endpoint,
                 opts=child,
             )
-        for spec in args.alarms:
+        alarms, widgets = args.watched
+        for spec in alarms:
             actions = [topic.arn] if spec.notify else []
             aws.cloudwatch.MetricAlarm(
                 f"{name}-{spec.key}",
@@ -106,7 +107,7 @@ class Monitoring(pulumi.ComponentResource):
         dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
             dashboard_name=f"{name}-path",
-            dashboard_body=dashboard_body(args.widgets, args.region),
+            dashboard_body=dashboard_body(widgets, args.region),
             opts=child,
         )
         self.topic_arn = topic.arn

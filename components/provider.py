@@ -194,24 +194,22 @@ class ProviderSide(pulumi.ComponentResource):
 
         self.monitoring = None
         if s.monitoring.enabled:
-            alarms, widgets = provider_alarms(
-                s.monitoring,
-                ProviderHops(
-                    nlb_suffix=nlb.arn_suffix,
-                    target_group_suffix=nlb.target_group_arn_suffix,
-                    az_names=tuple(subnet.az_name for subnet in args.plan.subnets),
-                    service_id=service.service_id,
-                    accepted_endpoint_ids=tuple(c.endpoint_id for c in args.connections),
-                ),
-            )
             self.monitoring = Monitoring(
                 f"{name}-watch",
                 MonitoringArgs(
                     settings=s.monitoring,
                     region=facts.region,
                     kms_key_arn=logs_key.arn,
-                    alarms=alarms,
-                    widgets=widgets,
+                    watched=provider_alarms(
+                        s.monitoring,
+                        ProviderHops(
+                            nlb_suffix=nlb.arn_suffix,
+                            target_group_suffix=nlb.target_group_arn_suffix,
+                            az_names=tuple(subnet.az_name for subnet in args.plan.subnets),
+                            service_id=service.service_id,
+                            accepted_endpoint_ids=tuple(c.endpoint_id for c in args.connections),
+                        ),
+                    ),
                     tags=tags,
                 ),
                 opts=child,

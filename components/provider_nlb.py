@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import ListenerSettings
+from components.security import allow_tcp
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,24 +120,13 @@ class ProviderLoadBalancer(pulumi.ComponentResource):
             tags={**tags, "Name": f"{name}-nlb"},
             opts=child,
         )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-nlb-to-nodes",
-            security_group_id=sg.id,
-            referenced_security_group_id=args.node_security_group_id,
-            ip_protocol="tcp",
-            from_port=args.target_port,
-            to_port=args.target_port,
-            description="NLB to the workload's port on the nodes or pods (traffic and checks)",
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-nodes-from-nlb",
-            security_group_id=args.node_security_group_id,
-            referenced_security_group_id=sg.id,
-            ip_protocol="tcp",
-            from_port=args.target_port,
-            to_port=args.target_port,
-            description="Nodes and pods admit the provider NLB on the workload's port only",
+        allow_tcp(
+            f"{name}-nlb-nodes",
+            source=sg.id,
+            target=args.node_security_group_id,
+            port=args.target_port,
+            egress_why="NLB to the workload's port on the nodes or pods (traffic and checks)",
+            ingress_why="Nodes and pods admit the provider NLB on the workload's port only",
             opts=child,
         )
 

@@ -38,7 +38,7 @@ def test_target_group_holds_pod_ips_on_the_pods_port(ip: ProgramRun) -> None:
     tg = ip.one(TG).inputs
     assert tg["targetType"] == "ip" and tg["port"] == 8080
     assert not ip.of_type("aws:autoscaling/attachment:Attachment")
-    rule = ip.one(INGRESS, "nodes-from-nlb").inputs
+    rule = ip.one(INGRESS, "nlb-nodes-in").inputs
     assert (rule["fromPort"], rule["toPort"]) == (8080, 8080)
     assert rule["securityGroupId"] == ip.one("eks:index:Cluster").outputs["clusterSecurityGroupId"]
     assert (
@@ -131,7 +131,7 @@ def test_existing_cluster_running_its_own_controller_gets_only_the_binding() -> 
     )
     assert not run.of_type(RELEASE, "xacct:provider:LoadBalancerController")
     assert run.one(BINDING).inputs["spec"]["targetGroupARN"] == run.one(TG).outputs["arn"]
-    assert run.one(INGRESS, "nodes-from-nlb").inputs["securityGroupId"] == "sg-0123456789abcdef0"
+    assert run.one(INGRESS, "nlb-nodes-in").inputs["securityGroupId"] == "sg-0123456789abcdef0"
 
 
 def test_existing_cluster_with_an_oidc_provider_uses_irsa() -> None:

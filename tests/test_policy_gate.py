@@ -172,7 +172,7 @@ def test_world_ingress_to_the_nodes_is_caught(provider: ProgramRun) -> None:
     weakened = weaken(
         provider,
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-        "nodes-from-nlb",
+        "nlb-nodes-in",
         cidrIpv4="0.0.0.0/0",
         referencedSecurityGroupId=None,
     )
@@ -183,7 +183,7 @@ def test_world_ingress_to_the_endpoint_is_caught(consumer: ProgramRun) -> None:
     weakened = weaken(
         consumer,
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-        "endpoint-from-nlb",
+        "nlb-endpoint-in",
         cidrIpv4="0.0.0.0/0",
         referencedSecurityGroupId=None,
     )

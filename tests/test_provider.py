@@ -267,7 +267,7 @@ def test_existing_cluster_creates_no_cluster_and_targets_its_asgs() -> None:
         for a in run.of_type(ATTACHMENT)
     }
     assert attached == {("eks-ng-a-1234", tg.outputs["arn"]), ("eks-ng-b-5678", tg.outputs["arn"])}
-    rule = run.one(INGRESS, "nodes-from-nlb")
+    rule = run.one(INGRESS, "nlb-nodes-in")
     assert rule.inputs["securityGroupId"] == "sg-0123456789abcdef0"
     provider = run.one("pulumi:providers:kubernetes")
     kubeconfig = as_json(provider.inputs["kubeconfig"])
@@ -337,7 +337,7 @@ def test_custom_ports_flow_through() -> None:
     assert run.one(K8S_SERVICE).inputs["spec"]["ports"][0]["nodePort"] == 31000
     assert run.one(K8S_SERVICE).inputs["spec"]["ports"][0]["targetPort"] == 9090
     assert run.one(TG).inputs["port"] == 31000
-    rules = run.one(INGRESS, "nodes-from-nlb").inputs
+    rules = run.one(INGRESS, "nlb-nodes-in").inputs
     assert (rules["fromPort"], rules["toPort"]) == (31000, 31000)
 
 
@@ -364,11 +364,11 @@ def test_nlb_is_internal_in_the_private_subnets_with_its_security_group(run: Pro
 def test_nlb_reaches_only_the_node_port_on_the_nodes(run: ProgramRun) -> None:
     sg = run.one("aws:ec2/securityGroup:SecurityGroup", "lb-nlb")
     node_sg = run.one(EKS).outputs["clusterSecurityGroupId"]
-    egress = run.one(EGRESS, "nlb-to-nodes").inputs
+    egress = run.one(EGRESS, "nlb-nodes-out").inputs
     assert egress["securityGroupId"] == sg.id
     assert egress["referencedSecurityGroupId"] == node_sg
     assert (egress["ipProtocol"], egress["fromPort"], egress["toPort"]) == ("tcp", 30443, 30443)
-    ingress = run.one(INGRESS, "nodes-from-nlb").inputs
+    ingress = run.one(INGRESS, "nlb-nodes-in").inputs
     assert ingress["securityGroupId"] == node_sg
     assert ingress["referencedSecurityGroupId"] == sg.id
     assert ingress["description"]
