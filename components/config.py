@@ -144,7 +144,7 @@ _SG_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
 _CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 _K8S_VERSION = re.compile(r"^1\.\d{2}$")
-_HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _CERT_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 _ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$")
@@ -581,7 +581,7 @@ def _listener(r: _Reader) -> ListenerSettings:
         "for it",
     )
     server_name = (
-        r.string("tlsServerName", _HOSTNAME, "is not a lower-case DNS name such as api.example.com")
+        r.string("tlsServerName", HOSTNAME, "is not a lower-case DNS name such as api.example.com")
         or ""
     )
     port = r.integer("listenerPort", 1, 65535)

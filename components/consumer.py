@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 
 from components import outputs as keys
-from components.config import ConsumerSettings
+from components.config import HOSTNAME, ConsumerSettings
 from components.encryption import LogsKey, LogsKeyArgs
 from components.interface_endpoint import (
     ConsumerLoadBalancer,
@@ -31,7 +31,6 @@ from components.stack_link import StackLinkError, read_stack_outputs
 
 _SERVICE_NAME = re.compile(r"^com\.amazonaws\.vpce\.[a-z0-9-]+\.vpce-svc-[0-9a-f]{8,17}$")
 _AZ_ID = re.compile(r"^[a-z]{2,4}\d-az\d{1,2}$")
-_HOSTNAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,7 +70,7 @@ def parse_provider_outputs(stack: str, values: Mapping[str, Any]) -> ProviderSer
         bad(keys.LISTENER_PORT, "is not a TCP port")
         port = 0
     server_name = values[keys.TLS_SERVER_NAME]
-    if not isinstance(server_name, str) or not _HOSTNAME.match(server_name):
+    if not isinstance(server_name, str) or not HOSTNAME.match(server_name):
         bad(keys.TLS_SERVER_NAME, "is not a DNS name")
     account = values[keys.PROVIDER_ACCOUNT_ID]
     if not isinstance(account, str) or not re.fullmatch(r"\d{12}", account):

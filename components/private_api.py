@@ -189,8 +189,9 @@ class PrivateApi(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        # Execution logs: API Gateway names the group itself; created first to set retention.
-        aws.cloudwatch.LogGroup(
+        # Execution logs: API Gateway names the group itself. Created before the stage (which
+        # starts logging), or API Gateway creates it first, without retention or key.
+        execution_logs = aws.cloudwatch.LogGroup(
             f"{name}-execution-logs",
             name=pulumi.Output.format(
                 "API-Gateway-Execution-Logs_{0}/{1}", api.id, args.stage_name
@@ -210,7 +211,7 @@ class PrivateApi(pulumi.ComponentResource):
                 destination_arn=access_logs.arn, format=ACCESS_LOG_FORMAT
             ),
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=account),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*account, execution_logs]),
         )
         aws.apigateway.MethodSettings(
             f"{name}-all-methods",

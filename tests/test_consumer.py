@@ -289,6 +289,14 @@ def test_api_gateway_account_role_can_only_push_logs(run: ProgramRun) -> None:
     assert account.urn in run.one(STAGE).dependencies
 
 
+def test_execution_log_group_exists_before_the_stage_logs(run: ProgramRun) -> None:
+    group = run.one("aws:cloudwatch/logGroup:LogGroup", "execution-logs")
+    api = run.one("aws:apigateway/restApi:RestApi")
+    assert group.inputs["name"] == f"API-Gateway-Execution-Logs_{api.id}/v1"
+    assert group.inputs["retentionInDays"] == 90
+    assert group.urn in run.one(STAGE).dependencies
+
+
 def test_account_role_is_optional(provider_exports: dict[str, Any]) -> None:
     run = consumer_run(provider_exports, manageApiGatewayAccount="false")
     assert not run.of_type("aws:apigateway/account:Account")
