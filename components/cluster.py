@@ -67,20 +67,22 @@ def kubeconfig_for(name: str, endpoint: str, ca_data: str, region: str) -> str:
     )
 
 
-def _trust(service: str, account_id: str) -> str:
+def _trust(service: str) -> str:
+    """The trust EKS documents for its cluster and node roles: the service, no condition (EC2
+    and EKS are not documented to send aws:SourceAccount when they assume these roles)."""
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": service},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                }
+                {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
             ],
         }
     )
+
+
+def _entry_key(principal_arn: str) -> str:
+    """A stable key per principal (role-platform-admin), so removing one touches no other."""
+    return principal_arn.split(":", 5)[5].replace("/", "-")
 
 
 def _first_asg_name(resources: Sequence[aws.eks.outputs.NodeGroupResource]) -> str:
@@ -196,7 +198,7 @@ class PrivateCluster(pulumi.ComponentResource):
         )
         service_role = aws.iam.Role(
             f"{name}-cluster",
-            assume_role_policy=_trust("eks.amazonaws.com", facts.account_id),
+            assume_role_policy=_trust("eks.amazonaws.com"),
             tags=tags,
             opts=child,
         )
@@ -229,8 +231,17 @@ class PrivateCluster(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # EKS already makes the identity that creates the cluster an admin (pulumi-eks keeps
+        # bootstrapClusterCreatorAdminPermissions on); a second entry for it fails the create.
+        admins = [arn for arn in settings.admin_arns if arn != facts.deployer_arn]
+        if len(admins) < len(settings.admin_arns):
+            pulumi.log.info(
+                f"xacct:clusterAdminArns: {facts.deployer_arn} runs this deployment, and EKS "
+                "makes the cluster's creator an admin already: no access entry is added for it",
+                resource=self,
+            )
         access_entries = {
-            f"admin-{index}": eks.AccessEntryArgs(
+            _entry_key(arn): eks.AccessEntryArgs(
                 principal_arn=arn,
                 access_policies={
                     "cluster-admin": eks.AccessPolicyAssociationArgs(
@@ -239,7 +250,7 @@ class PrivateCluster(pulumi.ComponentResource):
                     )
                 },
             )
-            for index, arn in enumerate(settings.admin_arns)
+            for arn in admins
         }
         public = bool(settings.public_access_cidrs)
         cluster = eks.Cluster(
@@ -267,7 +278,7 @@ class PrivateCluster(pulumi.ComponentResource):
 
         node_role = aws.iam.Role(
             f"{name}-nodes",
-            assume_role_policy=_trust("ec2.amazonaws.com", facts.account_id),
+            assume_role_policy=_trust("ec2.amazonaws.com"),
             tags=tags,
             opts=child,
         )

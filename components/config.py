@@ -201,6 +201,8 @@ class ClusterSettings:
 class WorkloadSettings:
     deploy: bool
     node_port: int
+    sample: bool = False
+    """The default image: configured to answer every path (see Workload)."""
     image: str = ""
     port: int = 0
     replicas: int = 0
@@ -562,6 +564,7 @@ def _workload(r: _Reader) -> WorkloadSettings:
     return WorkloadSettings(
         deploy=True,
         node_port=node_port,
+        sample=not r.is_set("workloadImage"),
         image=r.string("workloadImage", _IMAGE, "is not a container image reference") or "",
         port=r.integer(
             "workloadPort", 1024, 65535, " (the container runs as non-root, so not below 1024)"

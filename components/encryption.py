@@ -50,15 +50,32 @@ def logs_key_policy(facts: AccountFacts) -> dict[str, object]:
                 "Condition": {"StringEquals": {"aws:SourceAccount": account}},
             },
             {
-                "Sid": "CloudTrailOfThisAccount",
+                "Sid": "CloudTrailEncryptsLogFilesOfThisAccount",
                 "Effect": "Allow",
                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Action": "kms:GenerateDataKey*",
                 "Resource": "*",
                 "Condition": {
                     "StringEquals": {"aws:SourceAccount": account},
                     "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_arns},
                 },
+            },
+            {
+                # DescribeKey carries no encryption context: it gets a statement of its own.
+                "Sid": "CloudTrailDescribesTheKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+            },
+            {
+                # The trail bucket uses an S3 Bucket Key: creating the trail needs Decrypt.
+                "Sid": "CloudTrailDecryptsWithTheBucketKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
             },
         ],
     }

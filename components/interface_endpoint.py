@@ -96,8 +96,9 @@ class ConsumerLoadBalancerArgs:
     port: int
     endpoint_security_group_id: pulumi.Input[str]
     vpc_link_version: VpcLinkVersion
-    depends_on: list[pulumi.Resource]
-    """The endpoint: its ENIs must exist before their IPs are registered as targets."""
+    after: list[pulumi.Resource]
+    """The endpoint: created first, so its ENIs hold the pinned IPs before the NLB's ENIs are
+    placed in the same subnets, and the IPs exist before they are registered as targets."""
     tags: dict[str, str] | None = None
 
 
@@ -167,6 +168,7 @@ class ConsumerLoadBalancer(pulumi.ComponentResource):
             )
             self.link_security_group_id = link_sg.id
 
+        after_endpoint = pulumi.ResourceOptions(parent=self, depends_on=args.after)
         nlb = aws.lb.LoadBalancer(
             f"{name}-nlb",
             load_balancer_type="network",
@@ -179,7 +181,7 @@ class ConsumerLoadBalancer(pulumi.ComponentResource):
             # Every endpoint ENI serves every AZ: one unhealthy ENI does not black-hole an AZ.
             enable_cross_zone_load_balancing=True,
             tags=tags,
-            opts=child,
+            opts=after_endpoint,
         )
         target_group = aws.lb.TargetGroup(
             f"{name}-endpoint",
@@ -204,7 +206,7 @@ class ConsumerLoadBalancer(pulumi.ComponentResource):
                 target_group_arn=target_group.arn,
                 target_id=ip,
                 port=port,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
+                opts=after_endpoint,
             )
         aws.lb.Listener(
             f"{name}-listener",

@@ -65,7 +65,9 @@ def irsa_trust(provider_arn: str, issuer: str) -> str:
     )
 
 
-def pod_identity_trust(account_id: str) -> str:
+def pod_identity_trust() -> str:
+    """EKS Pod Identity's documented trust; the PodIdentityAssociation names the one service
+    account that gets the role."""
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -74,7 +76,6 @@ def pod_identity_trust(account_id: str) -> str:
                     "Effect": "Allow",
                     "Principal": {"Service": "pods.eks.amazonaws.com"},
                     "Action": ["sts:AssumeRole", "sts:TagSession"],
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
                 }
             ],
         }
@@ -118,7 +119,7 @@ class LoadBalancerController(pulumi.ComponentResource):
                 args.oidc_provider_arn, args.oidc_issuer
             ).apply(lambda values: irsa_trust(values[0], values[1]))
         else:
-            trust = pod_identity_trust(args.facts.account_id)
+            trust = pod_identity_trust()
         role = aws.iam.Role(f"{name}-role", assume_role_policy=trust, tags=args.tags, opts=child)
         policy = aws.iam.RolePolicy(
             f"{name}-policy",

@@ -19,6 +19,8 @@ class AccountFacts:
     partition: str
     az_names_by_id: dict[str, str]
     """Availability-zone ID → this account's name for it, in the region's order."""
+    deployer_arn: str = ""
+    """The IAM role or user running Pulumi (an assumed role's role ARN, not the session's)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,7 +39,9 @@ def account_facts() -> AccountFacts:
         state="available",
         filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
     )
+    deployer = aws.iam.get_session_context(arn=identity.arn)
     return AccountFacts(
+        deployer_arn=deployer.issuer_arn,
         account_id=identity.account_id,
         region=region.region,
         partition=partition.partition,

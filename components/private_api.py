@@ -61,6 +61,8 @@ class PrivateApiArgs:
     log_retention_days: int
     log_kms_key_arn: pulumi.Input[str]
     manage_account: bool
+    after: list[pulumi.Resource] | None = None
+    """What the VPC link's ENIs wait for (the endpoint holding its pinned IPs)."""
     tags: dict[str, str] | None = None
 
 
@@ -97,7 +99,7 @@ class PrivateApi(pulumi.ComponentResource):
                 subnet_ids=args.link_subnet_ids,
                 security_group_ids=[args.link_security_group_id or ""],
                 tags=tags,
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=args.after or []),
             )
             link_id = link_v2.id
         else:
@@ -255,9 +257,6 @@ class PrivateApi(pulumi.ComponentResource):
                             "Effect": "Allow",
                             "Principal": {"Service": "apigateway.amazonaws.com"},
                             "Action": "sts:AssumeRole",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": args.facts.account_id}
-                            },
                         }
                     ],
                 }

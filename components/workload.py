@@ -19,6 +19,21 @@ from components.config import WorkloadSettings
 APP_LABEL = "xacct-backend"
 
 
+def sample_site(port: int) -> str:
+    """nginx config for the sample: every path answers 200 with what it received. Private
+    integrations over VPC link v2 pass the stage in the path (/v1/...), so a backend serving
+    only `/` would answer 404 through the API."""
+    return (
+        "server {\n"
+        f"    listen {port};\n"
+        "    location / {\n"
+        "        default_type text/plain;\n"
+        '        return 200 "xacct backend: $request_method $request_uri\\n";\n'
+        "    }\n"
+        "}\n"
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class WorkloadArgs:
     settings: WorkloadSettings
@@ -53,6 +68,30 @@ class Workload(pulumi.ComponentResource):
             opts=k8s_opts,
         )
         labels = {"app.kubernetes.io/name": APP_LABEL}
+        mounts = [k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")]
+        volumes = [
+            k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())
+        ]
+        if s.sample:
+            site = k8s.core.v1.ConfigMap(
+                f"{name}-site",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"{APP_LABEL}-site", namespace=namespace.metadata.name
+                ),
+                data={"default.conf": sample_site(s.port)},
+                opts=k8s_opts,
+            )
+            mounts.append(
+                k8s.core.v1.VolumeMountArgs(
+                    name="site", mount_path="/etc/nginx/conf.d", read_only=True
+                )
+            )
+            volumes.append(
+                k8s.core.v1.VolumeArgs(
+                    name="site",
+                    config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=site.metadata.name),
+                )
+            )
         probe = k8s.core.v1.ProbeArgs(
             http_get=k8s.core.v1.HTTPGetActionArgs(path="/", port=s.port),
             period_seconds=10,
@@ -97,16 +136,10 @@ class Workload(pulumi.ComponentResource):
                                     read_only_root_filesystem=True,
                                     capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
                                 ),
-                                volume_mounts=[
-                                    k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")
-                                ],
+                                volume_mounts=mounts,
                             )
                         ],
-                        volumes=[
-                            k8s.core.v1.VolumeArgs(
-                                name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs()
-                            )
-                        ],
+                        volumes=volumes,
                     ),
                 ),
             ),

@@ -125,8 +125,12 @@ def test_endpoint_ips_are_pinned_per_subnet_and_are_the_nlb_targets(run: Program
         ("10.0.16.10", 443),
     ]
     assert all(a.inputs["targetGroupArn"] == tg.outputs["arn"] for a in attachments)
-    # an ENI's IP can be registered only once the endpoint exists
-    assert all(run.one(ENDPOINT).urn in a.dependencies for a in attachments)
+    # The endpoint comes first: its ENIs take the pinned IPs before any other ENI in those
+    # subnets (the NLB's, the VPC link's) can, and the IPs exist before they become targets.
+    endpoint = run.one(ENDPOINT).urn
+    assert all(endpoint in a.dependencies for a in attachments)
+    assert endpoint in run.one(NLB).dependencies
+    assert endpoint in run.one(LINK_V2).dependencies
 
 
 def test_host_number_moves_the_pinned_ips(provider_exports: dict[str, Any]) -> None:

@@ -222,7 +222,7 @@ def test_admins_get_cluster_admin_through_access_entries(run: ProgramRun) -> Non
     assert CLUSTER_ADMIN_POLICY.endswith(":cluster-access-policy/AmazonEKSClusterAdminPolicy")
     entries = run.one(EKS).inputs["accessEntries"]
     assert entries == {
-        "admin-0": {
+        "role-platform-admin": {
             "principalArn": "arn:aws:iam::222222222222:role/platform-admin",
             "accessPolicies": {
                 "cluster-admin": {
@@ -234,6 +234,17 @@ def test_admins_get_cluster_admin_through_access_entries(run: ProgramRun) -> Non
     }
 
 
+def test_the_deployer_gets_no_second_access_entry() -> None:
+    # EKS makes the cluster's creator an admin; an explicit entry for it too fails the create.
+    run = provider_run(
+        clusterAdminArns=[
+            "arn:aws:iam::222222222222:role/deployer",
+            "arn:aws:iam::222222222222:role/platform-admin",
+        ]
+    )
+    assert list(run.one(EKS).inputs["accessEntries"]) == ["role-platform-admin"]
+
+
 def test_node_group_runs_in_the_private_subnets_after_the_cluster(run: ProgramRun) -> None:
     group, cluster = run.one(NODE_GROUP), run.one(EKS)
     assert group.inputs["clusterName"] == "xacct-eks" == cluster.inputs["name"]
@@ -242,7 +253,14 @@ def test_node_group_runs_in_the_private_subnets_after_the_cluster(run: ProgramRu
     role = run.one("aws:iam/role:Role", "cluster-nodes")
     assert group.inputs["nodeRoleArn"] == role.outputs["arn"]
     trust = json.loads(role.inputs["assumeRolePolicy"])
-    assert trust["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    # EKS's documented node-role trust: EC2 is not documented to send aws:SourceAccount
+    assert trust["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ]
     policies = {
         r.inputs["policyArn"].rsplit("/", 1)[1]
         for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
@@ -323,6 +341,25 @@ def test_deployment_runs_non_root_with_probes_and_limits(run: ProgramRun) -> Non
     assert container["image"] == "public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine"
     namespace = run.one("kubernetes:core/v1:Namespace").inputs["metadata"]
     assert namespace["labels"] == {"pod-security.kubernetes.io/enforce": "restricted"}
+
+
+def test_sample_workload_answers_every_path_on_its_port(run: ProgramRun) -> None:
+    # Through VPC link v2 the backend sees /<stage>/... paths: the sample answers them all.
+    site = run.one("kubernetes:core/v1:ConfigMap").inputs
+    assert "listen 8080;" in site["data"]["default.conf"]
+    assert "location / {" in site["data"]["default.conf"]
+    pod = run.one(DEPLOYMENT).inputs["spec"]["template"]["spec"]
+    assert {"name": "site", "mountPath": "/etc/nginx/conf.d", "readOnly": True} in (
+        pod["containers"][0]["volumeMounts"]
+    )
+    assert {"name": "site", "configMap": {"name": "xacct-backend-site"}} in pod["volumes"]
+
+
+def test_own_image_gets_no_sample_site() -> None:
+    run = provider_run(workloadImage="registry.example.com/api:1.2.3")
+    assert not run.of_type("kubernetes:core/v1:ConfigMap")
+    pod = run.one(DEPLOYMENT).inputs["spec"]["template"]["spec"]
+    assert pod["containers"][0]["image"] == "registry.example.com/api:1.2.3"
 
 
 def test_node_port_reaches_the_service_and_the_target_group(run: ProgramRun) -> None:
@@ -474,6 +511,22 @@ def test_trail_is_multi_region_validated_encrypted_and_sent_to_logs() -> None:
     policy = json.loads(run.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
     write = next(s for s in policy["Statement"] if s["Sid"] == "CloudTrailWrite")
     assert write["Condition"]["StringEquals"]["aws:SourceArn"].endswith(":trail/xacct-audit-trail")
+    trust = json.loads(run.one("aws:iam/role:Role", "trail-logs").inputs["assumeRolePolicy"])
+    assert "Condition" not in trust["Statement"][0]  # as AWS documents the CloudTrail role
+
+
+def test_logs_key_lets_cloudtrail_create_an_encrypted_trail() -> None:
+    key = json.loads(provider_run().one("aws:kms/key:Key", "logs").inputs["policy"])
+    by_sid = {s["Sid"]: s for s in key["Statement"]}
+    # DescribeKey carries no encryption context, so it must not sit under that condition;
+    # a bucket with an S3 Bucket Key needs Decrypt to create the trail.
+    assert by_sid["CloudTrailDescribesTheKey"]["Action"] == "kms:DescribeKey"
+    assert "Condition" not in by_sid["CloudTrailDescribesTheKey"]
+    assert by_sid["CloudTrailDecryptsWithTheBucketKey"]["Action"] == "kms:Decrypt"
+    encrypt = by_sid["CloudTrailEncryptsLogFilesOfThisAccount"]
+    assert encrypt["Condition"]["StringLike"] == {
+        "kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:222222222222:trail/*"
+    }
 
 
 def test_every_log_group_has_retention_and_the_logs_key() -> None:

@@ -86,6 +86,8 @@ class FakeAccount:
     clusters: dict[str, str] = field(default_factory=dict)
     """cluster name → endpoint"""
     oidc_providers: set[str] = field(default_factory=set)
+    deployer_role: str = "deployer"
+    """The role the test's "pulumi up" runs as (the caller identity is a session of it)."""
     """issuer URLs that have an IAM OIDC provider in the account"""
 
 
@@ -103,10 +105,22 @@ class RecordingMocks(pulumi.runtime.Mocks):
     # -- invokes -------------------------------------------------------------------------
     def call(self, args: pulumi.runtime.MockCallArgs) -> Any:
         a, token = self.account, args.token
+        if token == "aws:iam/getSessionContext:getSessionContext":
+            arn = args.args["arn"]
+            role = arn.split("/")[1] if ":assumed-role/" in arn else None
+            issuer = f"arn:aws:iam::{a.account_id}:role/{role}" if role else arn
+            return {
+                "arn": arn,
+                "issuerArn": issuer,
+                "issuerId": "AROAMOCK",
+                "issuerName": role or "",
+                "sessionName": "ci",
+                "id": arn,
+            }
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": a.account_id,
-                "arn": f"arn:aws:iam::{a.account_id}:user/ci",
+                "arn": f"arn:aws:sts::{a.account_id}:assumed-role/{a.deployer_role}/ci",
                 "userId": "AIDAMOCK",
                 "id": a.account_id,
             }
