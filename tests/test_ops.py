@@ -240,6 +240,9 @@ def test_plan_shows_both_stacks_counts_exports_gate_and_writes_the_diagram(tmp_p
     assert "    xacct:provider:EndpointService  xacct-svc  (1 resources)" in text
     assert "  interfaceEndpointState = pendingAcceptance" in text
     assert "plan: 3 stack runs, 0 mandatory policy violation(s)" in text
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for line in (x for x in readme.splitlines() if x.startswith("resources: ")):
+        assert line in text, f"README's plan sample is stale: {line!r}"
     chart = diagram.read_text()
     assert chart.startswith("flowchart LR") and '== "PrivateLink" ==> svc' in chart
     assert "api.provider.example.com" in chart
