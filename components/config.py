@@ -134,7 +134,7 @@ LOG_RETENTION_DAYS = (
     3653,
 )
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 _PRINCIPAL_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -690,7 +690,7 @@ def _targets(r: _Reader, workload: WorkloadSettings) -> TargetSettings:
 def _provider(r: _Reader, name: str, retention: int) -> ProviderSettings:
     network = _network(r, "provider")
     accounts = r.items(
-        "consumerAccountIds", _pattern(_ACCOUNT_ID, "is not a 12-digit AWS account id")
+        "consumerAccountIds", _pattern(ACCOUNT_ID, "is not a 12-digit AWS account id")
     )
     roles = r.items(
         "consumerRoleArns",

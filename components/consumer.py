@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 
 from components import outputs as keys
-from components.config import HOSTNAME, ConsumerSettings
+from components.config import ACCOUNT_ID, HOSTNAME, ConsumerSettings
 from components.encryption import LogsKey, LogsKeyArgs
 from components.interface_endpoint import (
     ConsumerLoadBalancer,
@@ -73,7 +73,7 @@ def parse_provider_outputs(stack: str, values: Mapping[str, Any]) -> ProviderSer
     if not isinstance(server_name, str) or not HOSTNAME.match(server_name):
         bad(keys.TLS_SERVER_NAME, "is not a DNS name")
     account = values[keys.PROVIDER_ACCOUNT_ID]
-    if not isinstance(account, str) or not re.fullmatch(r"\d{12}", account):
+    if not isinstance(account, str) or not ACCOUNT_ID.match(account):
         bad(keys.PROVIDER_ACCOUNT_ID, "is not a 12-digit account id")
     if problems:
         raise StackLinkError(

@@ -73,8 +73,6 @@ class PrivateApi(pulumi.ComponentResource):
     """The REST API id."""
     vpc_link_id: pulumi.Output[str]
     """The VPC link (v2 or v1) the integrations use."""
-    api_key_id: pulumi.Output[str] | None
-    """With api-key authorization: the key's id (its value stays in API Gateway)."""
     api_name: pulumi.Output[str]
     """The ApiName dimension of its CloudWatch metrics."""
     stage_name: pulumi.Output[str]
@@ -230,9 +228,8 @@ class PrivateApi(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.api_key_id = None
         if args.authorization == "api-key":
-            self.api_key_id = self._usage_plan(name, args, api, stage, child)
+            self._usage_plan(name, args, api, stage, child)
 
         self.invoke_url = stage.invoke_url
         self.api_id = api.id
@@ -285,7 +282,7 @@ class PrivateApi(pulumi.ComponentResource):
         api: aws.apigateway.RestApi,
         stage: aws.apigateway.Stage,
         child: pulumi.ResourceOptions,
-    ) -> pulumi.Output[str]:
+    ) -> None:
         key = aws.apigateway.ApiKey(f"{name}-key", name=f"{name}-key", enabled=True, opts=child)
         plan = aws.apigateway.UsagePlan(
             f"{name}-plan",
@@ -305,4 +302,3 @@ class PrivateApi(pulumi.ComponentResource):
             usage_plan_id=plan.id,
             opts=child,
         )
-        return key.id

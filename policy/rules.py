@@ -193,10 +193,6 @@ def _statements(document: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     return [s for s in _list(document.get("Statement")) if isinstance(s, Mapping)]
 
 
-def _is_component_without_props(props: Props) -> bool:
-    return len(props) == 0
-
-
 # ---- endpoint service --------------------------------------------------------------------
 
 
@@ -1116,7 +1112,7 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in rule.tokens:
             return
-        if args.resource_type == EKS_COMPONENT and _is_component_without_props(args.props):
+        if args.resource_type == EKS_COMPONENT and len(args.props) == 0:
             return  # the engine gives components no props: their aws:eks/cluster child is checked
         props = _TokenView(args.props, args.resource_type)
         for finding in check(props, args.get_config() or {}):

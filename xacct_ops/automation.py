@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from xacct_ops import PROJECT_DIR
+
 LOCAL_STATE = PROJECT_DIR / ".pulumi-state"
 
 INSTALL_HINT = (

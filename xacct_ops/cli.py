@@ -7,8 +7,9 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
+from xacct_ops import PROJECT_DIR, policy_config_file
 from xacct_ops.orchestrate import (
     PhaseError,
     PhaseInterruptedError,
@@ -20,7 +21,6 @@ from xacct_ops.orchestrate import (
     up_phases,
 )
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 UNLOCK_HINT = (
     "If a later command says the stack is locked or has pending operations: `pulumi cancel -s "
     "{stack}` (Pulumi Cloud), or on a self-managed backend `pulumi stack export -s {stack} > "
@@ -71,12 +71,12 @@ def parser() -> argparse.ArgumentParser:
 
 def rollout_of(args: argparse.Namespace) -> Rollout:
     consumers = tuple(args.consumers or ["consumer"])
-    configs = {args.provider_stack: "policy/config.provider.json"}
-    configs.update({c: "policy/config.consumer.json" for c in consumers})
+    configs = {args.provider_stack: policy_config_file("provider")}
+    configs.update({c: policy_config_file("consumer") for c in consumers})
     return Rollout(provider=args.provider_stack, consumers=consumers, policy_configs=configs)
 
 
-def verify_all(stacks: Any, rollout: Rollout, out: TextIO, timeout: float) -> None:
+def verify_all(stacks: Stacks, rollout: Rollout, out: TextIO, timeout: float) -> None:
     from xacct_ops.verify import Accounts, format_table, session_for, verify_consumer
 
     provider_outputs = stacks.outputs(rollout.provider)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -393,12 +393,6 @@ class ProgramRun:
     def by_urn(self, urn: str) -> Registration:
         return next(r for r in self.registrations if r.urn == urn)
 
-    def types(self) -> set[str]:
-        return {r.type for r in self.registrations}
-
-    def children(self, parent: Registration) -> list[Registration]:
-        return [r for r in self.registrations if r.parent == parent.urn]
-
     def outside(self, top: Registration) -> list[Registration]:
         """Registrations that `top` does not (transitively) parent."""
         urns = {r.urn: r for r in self.registrations}
@@ -447,7 +441,3 @@ def run_program(
 
     program()
     return ProgramRun(exports=exports, registrations=list(monitor.registrations))
-
-
-def find_all(values: Iterable[Registration], **inputs: Any) -> list[Registration]:
-    return [r for r in values if all(r.inputs.get(k) == v for k, v in inputs.items())]

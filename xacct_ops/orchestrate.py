@@ -30,6 +30,8 @@ class Stacks(Protocol):
 
     def outputs(self, stack: str) -> dict[str, Any]: ...
 
+    def get_config(self, stack: str) -> dict[str, str]: ...
+
     def qualified_name(self, stack: str) -> str: ...
 
 
@@ -86,14 +88,18 @@ def up_phases(stacks: Stacks, rollout: Rollout, verify: Callable[[], None]) -> l
             ),
         )
 
-    def accept() -> Changes:
+    def name_consumers() -> None:
+        """Set on the provider before its preview and again before its up (a resumed rollout
+        may start at either); setting the same list twice changes nothing."""
         names = [stacks.qualified_name(c) for c in rollout.consumers]
         stacks.set_list(rollout.provider, "xacct:consumerStacks", names)
+
+    def accept() -> Changes:
+        name_consumers()
         return stacks.up(rollout.provider)
 
     def gate_accept() -> Changes:
-        names = [stacks.qualified_name(c) for c in rollout.consumers]
-        stacks.set_list(rollout.provider, "xacct:consumerStacks", names)
+        name_consumers()
         return stacks.preview(
             rollout.provider,
             policy_pack=rollout.policy_pack,

@@ -14,6 +14,7 @@ import yaml
 
 from components import outputs as keys
 from policy.offline import Violation, evaluate
+from xacct_ops import PROJECT_DIR, policy_config_file
 from xacct_ops.mocks import (
     AZS_BY_ACCOUNT,
     CONSUMER_ACCOUNT,
@@ -24,7 +25,6 @@ from xacct_ops.mocks import (
     run_program,
 )
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 QUALIFIER = "organization/xacct"
 
 
@@ -48,7 +48,7 @@ def stack_config(stack: str, fallback: str) -> dict[str, Any]:
 def _policy_config(role: str) -> dict[str, Any]:
     import json
 
-    path = PROJECT_DIR / "policy" / f"config.{role}.json"
+    path = PROJECT_DIR / policy_config_file(role)
     return json.loads(path.read_text()) if path.exists() else {}
 
 
