@@ -39,14 +39,6 @@ SDK_TOUCHES = (
     ("pulumi_kubernetes.apiextensions", "CustomResource"),
 )
 
-PROVIDER = {
-    "role": "provider",
-    "clusterPublicAccessCidrs": ["203.0.113.0/24"],
-    "tlsServerName": "api.provider.example.com",
-    "route53ZoneId": "Z0123456789ABCDEFGHIJ",
-}
-CONSUMER = {"role": "consumer", "providerStack": "organization/xacct/provider"}
-
 
 def touch_sdk() -> None:
     """The floor: what any program using these SDKs pays before doing anything."""
@@ -85,27 +77,36 @@ def main() -> None:
     eval_s, resources = 0.0, None
     if args.what != "floor":
         from xacct_ops.mocks import AZS_BY_ACCOUNT, CONSUMER_ACCOUNT, FakeAccount, run_program
+        from xacct_ops.plan import stack_config
+
+        # The stacks as the stack files configure them.
+        provider_config = stack_config("provider", "provider")
+        consumer_config = stack_config("consumer", "consumer")
 
         if args.what == "provider":
             accounts, stacks = consumer_stacks(args.consumers)
-            config = {**PROVIDER, "consumerAccountIds": accounts, "consumerStacks": list(stacks)}
+            config = {
+                **provider_config,
+                "consumerAccountIds": accounts,
+                "consumerStacks": list(stacks),
+            }
             started = time.perf_counter()
             run = run_program(config, stacks=stacks, stack_name="provider")
         else:
             # The provider's exports feed the consumer's StackReference; only the consumer's
             # own evaluation is timed.
             provider_exports = run_program(
-                {**PROVIDER, "consumerAccountIds": [CONSUMER_ACCOUNT]}, stack_name="provider"
+                {**provider_config, "consumerAccountIds": [CONSUMER_ACCOUNT]}, stack_name="provider"
             ).exports
             account = FakeAccount(
                 account_id=CONSUMER_ACCOUNT, azs=dict(AZS_BY_ACCOUNT[CONSUMER_ACCOUNT])
             )
             started = time.perf_counter()
             run = run_program(
-                CONSUMER,
+                consumer_config,
                 account=account,
                 stack_name="consumer",
-                stacks={CONSUMER["providerStack"]: provider_exports},
+                stacks={consumer_config["providerStack"]: provider_exports},
             )
         eval_s = time.perf_counter() - started
         resources = len(run.registrations)
