@@ -110,7 +110,8 @@ def _plain(value: Any) -> Any:
 
 Props = Mapping[str, Any]
 Config = Mapping[str, Any]
-ResourceCheck = Callable[[Props, Config], Iterable[Finding]]
+ResourceCheck = Callable[[str, Props, Config], Iterable[Finding]]
+"""(type token, props, the rule's config) → findings."""
 StackCheck = Callable[[list[PolicyResource], Config], Iterable[tuple[PolicyResource, str]]]
 
 
@@ -203,7 +204,7 @@ def _statements(document: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     "CKV_AWS_123",
     "A VPC endpoint service requires manual acceptance of each connection.",
 )
-def _acceptance_required(props: Props, _: Config) -> Iterator[Finding]:
+def _acceptance_required(token: str, props: Props, _: Config) -> Iterator[Finding]:
     if props.get("acceptanceRequired") is not True:
         yield Finding(
             "acceptanceRequired",
@@ -260,7 +261,7 @@ def _principal_findings(prop: str, principals: Any, config: Config) -> Iterator[
     "Allowed principals are named accounts or roles (from the allowlist), never `*`.",
     config=PRINCIPALS_CONFIG,
 )
-def _principals_specific(props: Props, config: Config) -> Iterator[Finding]:
+def _principals_specific(token: str, props: Props, config: Config) -> Iterator[Finding]:
     if "principalArn" in props:
         yield from _principal_findings("principalArn", props["principalArn"], config)
     else:
@@ -271,7 +272,7 @@ def _principals_specific(props: Props, config: Config) -> Iterator[Finding]:
 
 
 @resource_rule("lb-internal", M, LB, "arch", "Load balancers in this architecture are internal.")
-def _lb_internal(props: Props, _: Config) -> Iterator[Finding]:
+def _lb_internal(token: str, props: Props, _: Config) -> Iterator[Finding]:
     if props.get("internal") is not True:
         yield Finding(
             "internal",
@@ -287,7 +288,7 @@ def _lb_internal(props: Props, _: Config) -> Iterator[Finding]:
     "ELB.6, CKV_AWS_150",
     "Load balancers have deletion protection.",
 )
-def _lb_deletion_protection(props: Props, _: Config) -> Iterator[Finding]:
+def _lb_deletion_protection(token: str, props: Props, _: Config) -> Iterator[Finding]:
     if props.get("enableDeletionProtection") is not True:
         yield Finding(
             "enableDeletionProtection",
@@ -303,7 +304,7 @@ def _lb_deletion_protection(props: Props, _: Config) -> Iterator[Finding]:
     "awsguard elb-logging-enabled, CKV_AWS_91",
     "Load balancers write access logs (NLBs log TLS listeners only).",
 )
-def _lb_access_logs(props: Props, _: Config) -> Iterator[Finding]:
+def _lb_access_logs(token: str, props: Props, _: Config) -> Iterator[Finding]:
     logs = props.get("accessLogs") or {}
     if logs.get("enabled") is not True:
         yield Finding(
@@ -320,7 +321,7 @@ def _lb_access_logs(props: Props, _: Config) -> Iterator[Finding]:
     "ELB.13, CKV_AWS_152",
     "Load balancers span 2+ subnets; NLBs balance across zones.",
 )
-def _lb_multi_az(props: Props, _: Config) -> Iterator[Finding]:
+def _lb_multi_az(token: str, props: Props, _: Config) -> Iterator[Finding]:
     subnets = _list(props.get("subnets")) or _list(props.get("subnetMappings"))
     if len(subnets) < 2:
         yield Finding("subnets", subnets, "use subnets in at least two availability zones")
@@ -343,7 +344,7 @@ def _lb_multi_az(props: Props, _: Config) -> Iterator[Finding]:
     "NLBs have security groups (only settable at creation) and choose PrivateLink "
     "inbound enforcement explicitly.",
 )
-def _nlb_security_groups(props: Props, _: Config) -> Iterator[Finding]:
+def _nlb_security_groups(token: str, props: Props, _: Config) -> Iterator[Finding]:
     if props.get("loadBalancerType") != "network":
         return
     if not _list(props.get("securityGroups")):
@@ -367,7 +368,7 @@ def _nlb_security_groups(props: Props, _: Config) -> Iterator[Finding]:
     "ELB.17, CKV_AWS_103",
     "TLS/HTTPS listeners use a TLS 1.2+ (or 1.3) security policy.",
 )
-def _listener_tls_policy(props: Props, _: Config) -> Iterator[Finding]:
+def _listener_tls_policy(token: str, props: Props, _: Config) -> Iterator[Finding]:
     if props.get("protocol") not in SECURE_LISTENER_PROTOCOLS:
         return
     policy = props.get("sslPolicy")
@@ -397,7 +398,7 @@ PASSTHROUGH_CONFIG = {
     "and the pack's config allows it.",
     config=PASSTHROUGH_CONFIG,
 )
-def _listener_secure_protocol(props: Props, config: Config) -> Iterator[Finding]:
+def _listener_secure_protocol(token: str, props: Props, config: Config) -> Iterator[Finding]:
     protocol = props.get("protocol")
     if protocol in SECURE_LISTENER_PROTOCOLS:
         return
@@ -422,7 +423,7 @@ def _listener_secure_protocol(props: Props, config: Config) -> Iterator[Finding]
     "Endpoints to a PrivateLink service are Interface endpoints with a security "
     "group, in 2+ subnets.",
 )
-def _interface_endpoint_shape(props: Props, _: Config) -> Iterator[Finding]:
+def _interface_endpoint_shape(token: str, props: Props, _: Config) -> Iterator[Finding]:
     kind = props.get("vpcEndpointType")
     service = str(props.get("serviceName") or "")
     if kind != "Interface":
@@ -473,8 +474,8 @@ def _prefix(where: str, prop: str) -> str:
     "EC2.18/19, CKV_AWS_24/25/260/277",
     "No ingress from 0.0.0.0/0 or ::/0.",
 )
-def _sg_no_world(props: Props, _: Config) -> Iterator[Finding]:
-    for where, rule in _ingress_rules(_token(props), props):
+def _sg_no_world(token: str, props: Props, _: Config) -> Iterator[Finding]:
+    for where, rule in _ingress_rules(token, props):
         for cidr in _cidrs(rule):
             if cidr in WORLD:
                 yield Finding(
@@ -496,8 +497,8 @@ def _protocol_and_ports(rule: Mapping[str, Any]) -> tuple[str, Any, Any]:
     "CKV_AWS_277",
     "Ingress names a protocol and a port range, not all traffic.",
 )
-def _sg_no_all_ports(props: Props, _: Config) -> Iterator[Finding]:
-    for where, rule in _ingress_rules(_token(props), props):
+def _sg_no_all_ports(token: str, props: Props, _: Config) -> Iterator[Finding]:
+    for where, rule in _ingress_rules(token, props):
         protocol, low, high = _protocol_and_ports(rule)
         if protocol in ("-1", "all"):
             yield Finding(_prefix(where, "protocol"), protocol, "admit tcp on the listener port")
@@ -516,8 +517,7 @@ def _sg_no_all_ports(props: Props, _: Config) -> Iterator[Finding]:
     "CKV_AWS_23",
     "Every security group rule says why it exists.",
 )
-def _sg_rule_description(props: Props, _: Config) -> Iterator[Finding]:
-    token = _token(props)
+def _sg_rule_description(token: str, props: Props, _: Config) -> Iterator[Finding]:
     if token == SG:
         for kind in ("ingress", "egress"):
             for i, rule in enumerate(_list(props.get(kind))):
@@ -525,11 +525,6 @@ def _sg_rule_description(props: Props, _: Config) -> Iterator[Finding]:
                     yield Finding(f"{kind}[{i}].description", None, "describe the rule")
     elif not props.get("description"):
         yield Finding("description", None, "describe what the rule admits and why")
-
-
-def _token(props: Props) -> str:
-    """The type token the validating wrapper stored for checks that span several tokens."""
-    return str(props.get("__token", ""))
 
 
 # ---- API Gateway -------------------------------------------------------------------------
@@ -542,7 +537,7 @@ def _token(props: Props) -> str:
     "arch",
     "HTTP integrations go over a VPC link, to an https:// URI, verifying TLS.",
 )
-def _apigw_private_integration(props: Props, _: Config) -> Iterator[Finding]:
+def _apigw_private_integration(token: str, props: Props, _: Config) -> Iterator[Finding]:
     kind = str(props.get("type") or props.get("integrationType") or "")
     if kind not in ("HTTP", "HTTP_PROXY"):
         return
@@ -555,7 +550,7 @@ def _apigw_private_integration(props: Props, _: Config) -> Iterator[Finding]:
     if not props.get("connectionId"):
         yield Finding("connectionId", props.get("connectionId"), "set the VPC link's id")
     uri = props.get("uri") if "uri" in props else props.get("integrationUri")
-    if _token(props) == INTEGRATION and not str(uri or "").startswith("https://"):
+    if token == INTEGRATION and not str(uri or "").startswith("https://"):
         yield Finding(
             "uri", uri, "call the backend with https://<TLS server name>/ so TLS runs end to end"
         )
@@ -575,7 +570,7 @@ def _apigw_private_integration(props: Props, _: Config) -> Iterator[Finding]:
     "APIGateway.9, CKV_AWS_76",
     "Stages write access logs.",
 )
-def _apigw_access_logging(props: Props, _: Config) -> Iterator[Finding]:
+def _apigw_access_logging(token: str, props: Props, _: Config) -> Iterator[Finding]:
     settings = props.get("accessLogSettings") or {}
     if not settings.get("destinationArn"):
         yield Finding(
@@ -592,7 +587,7 @@ def _apigw_access_logging(props: Props, _: Config) -> Iterator[Finding]:
     "APIGateway.1, CKV2_AWS_4, CKV_AWS_276",
     "Execution logging is ERROR or INFO, without request/response bodies.",
 )
-def _apigw_execution_logging(props: Props, _: Config) -> Iterator[Finding]:
+def _apigw_execution_logging(token: str, props: Props, _: Config) -> Iterator[Finding]:
     settings = props.get("settings") or {}
     if settings.get("loggingLevel") not in ("ERROR", "INFO"):
         yield Finding("settings.loggingLevel", settings.get("loggingLevel"), "set ERROR or INFO")
@@ -607,7 +602,7 @@ def _apigw_execution_logging(props: Props, _: Config) -> Iterator[Finding]:
 @resource_rule(
     "apigw-xray", A, [STAGE], "APIGateway.3, CKV_AWS_73", "REST API stages trace with X-Ray."
 )
-def _apigw_xray(props: Props, _: Config) -> Iterator[Finding]:
+def _apigw_xray(token: str, props: Props, _: Config) -> Iterator[Finding]:
     if props.get("xrayTracingEnabled") is not True:
         yield Finding(
             "xrayTracingEnabled", props.get("xrayTracingEnabled"), "set xray_tracing_enabled=True"
@@ -621,7 +616,7 @@ def _apigw_xray(props: Props, _: Config) -> Iterator[Finding]:
     "APIGateway.5, CKV_AWS_308",
     "A stage cache, when on, is encrypted.",
 )
-def _apigw_cache_encrypted(props: Props, _: Config) -> Iterator[Finding]:
+def _apigw_cache_encrypted(token: str, props: Props, _: Config) -> Iterator[Finding]:
     settings = props.get("settings") or {}
     if settings.get("cachingEnabled") is True and settings.get("cacheDataEncrypted") is not True:
         yield Finding(
@@ -638,7 +633,7 @@ def _apigw_cache_encrypted(props: Props, _: Config) -> Iterator[Finding]:
     "APIGateway.8, CKV_AWS_59, CKV2_AWS_70",
     "Methods require authorization (IAM, an authorizer) or an API key.",
 )
-def _apigw_authorization(props: Props, _: Config) -> Iterator[Finding]:
+def _apigw_authorization(token: str, props: Props, _: Config) -> Iterator[Finding]:
     prop = "authorization" if "authorization" in props else "authorizationType"
     value = props.get(prop)
     if value in (None, "NONE") and props.get("apiKeyRequired") is not True:
@@ -653,9 +648,9 @@ def _apigw_authorization(props: Props, _: Config) -> Iterator[Finding]:
 # ---- EKS ---------------------------------------------------------------------------------
 
 
-def _eks_view(props: Props) -> tuple[Any, Any, Any, Any, Any]:
+def _eks_view(token: str, props: Props) -> tuple[Any, Any, Any, Any, Any]:
     """(public access, public CIDRs, secrets key, log types, version) of either cluster token."""
-    if _token(props) == EKS_COMPONENT:
+    if token == EKS_COMPONENT:
         return (
             props.get("endpointPublicAccess", True),
             props.get("publicAccessCidrs"),
@@ -687,8 +682,8 @@ EKS_TOKENS = (EKS_CLUSTER, EKS_COMPONENT)
     "EKS.1, CKV_AWS_38/39",
     "The public API endpoint is off, or limited to named CIDRs (never 0.0.0.0/0).",
 )
-def _eks_endpoint(props: Props, _: Config) -> Iterator[Finding]:
-    public, cidrs, _key, _logs, _version = _eks_view(props)
+def _eks_endpoint(token: str, props: Props, _: Config) -> Iterator[Finding]:
+    public, cidrs, _key, _logs, _version = _eks_view(token, props)
     if public is False:
         return
     if not _list(cidrs):
@@ -710,16 +705,16 @@ def _eks_endpoint(props: Props, _: Config) -> Iterator[Finding]:
     "EKS.3, CKV_AWS_58",
     "Kubernetes secrets are envelope-encrypted with a KMS key.",
 )
-def _eks_secrets(props: Props, _: Config) -> Iterator[Finding]:
-    if not _eks_view(props)[2]:
+def _eks_secrets(token: str, props: Props, _: Config) -> Iterator[Finding]:
+    if not _eks_view(token, props)[2]:
         yield Finding("encryptionConfig", None, "encrypt the `secrets` resource with a KMS key")
 
 
 @resource_rule(
     "eks-audit-logging", M, EKS_TOKENS, "EKS.8, CKV_AWS_37", "The control plane writes audit logs."
 )
-def _eks_audit(props: Props, _: Config) -> Iterator[Finding]:
-    types = _list(_eks_view(props)[3])
+def _eks_audit(token: str, props: Props, _: Config) -> Iterator[Finding]:
+    types = _list(_eks_view(token, props)[3])
     if "audit" not in types:
         yield Finding("enabledClusterLogTypes", types, "add `audit`")
 
@@ -731,8 +726,8 @@ def _eks_audit(props: Props, _: Config) -> Iterator[Finding]:
     "EKS.8",
     "The control plane writes all five log types.",
 )
-def _eks_all_logs(props: Props, _: Config) -> Iterator[Finding]:
-    types = _list(_eks_view(props)[3])
+def _eks_all_logs(token: str, props: Props, _: Config) -> Iterator[Finding]:
+    types = _list(_eks_view(token, props)[3])
     missing = [t for t in CONTROL_PLANE_LOG_TYPES if t not in types]
     if missing:
         yield Finding("enabledClusterLogTypes", types, f"add {', '.join(missing)}")
@@ -756,8 +751,8 @@ VERSIONS_CONFIG = {
     "The cluster runs a Kubernetes version in standard support.",
     config=VERSIONS_CONFIG,
 )
-def _eks_version(props: Props, config: Config) -> Iterator[Finding]:
-    version = _eks_view(props)[4]
+def _eks_version(token: str, props: Props, config: Config) -> Iterator[Finding]:
+    version = _eks_view(token, props)[4]
     supported = list(config.get("supportedVersions") or DEFAULT_SUPPORTED_EKS_VERSIONS)
     if version is not None and version not in supported:
         yield Finding("version", version, f"use one of {', '.join(supported)}")
@@ -782,7 +777,7 @@ RETENTION_CONFIG = {
     "Log groups expire, after at least the configured minimum.",
     config=RETENTION_CONFIG,
 )
-def _log_retention(props: Props, config: Config) -> Iterator[Finding]:
+def _log_retention(token: str, props: Props, config: Config) -> Iterator[Finding]:
     days = props.get("retentionInDays")
     minimum = int(config.get("minimumRetentionDays", DEFAULT_MIN_RETENTION_DAYS))
     if not days:
@@ -798,7 +793,7 @@ def _log_retention(props: Props, config: Config) -> Iterator[Finding]:
     "CKV_AWS_158",
     "Log groups are encrypted with a customer-managed KMS key.",
 )
-def _log_kms(props: Props, _: Config) -> Iterator[Finding]:
+def _log_kms(token: str, props: Props, _: Config) -> Iterator[Finding]:
     if not props.get("kmsKeyId"):
         yield Finding("kmsKeyId", None, "encrypt the log group with a KMS key")
 
@@ -810,7 +805,7 @@ def _log_kms(props: Props, _: Config) -> Iterator[Finding]:
     "CloudTrail.1/2/4/5",
     "A trail, when created, is multi-region, validated, encrypted and sent to CloudWatch Logs.",
 )
-def _trail(props: Props, _: Config) -> Iterator[Finding]:
+def _trail(token: str, props: Props, _: Config) -> Iterator[Finding]:
     wanted = {
         "isMultiRegionTrail": "set is_multi_region_trail=True",
         "enableLogFileValidation": "set enable_log_file_validation=True",
@@ -844,8 +839,7 @@ def _admin_statements(document: Mapping[str, Any] | None) -> Iterator[str]:
     "IAM.1/21, CKV_AWS_62/63/274",
     "No Allow * on *, no service:* actions, no AdministratorAccess.",
 )
-def _iam_no_admin(props: Props, _: Config) -> Iterator[Finding]:
-    token = _token(props)
+def _iam_no_admin(token: str, props: Props, _: Config) -> Iterator[Finding]:
     documents: list[tuple[str, Any]] = []
     if token in (IAM_POLICY, IAM_ROLE_POLICY):
         documents.append(("policy", props.get("policy")))
@@ -871,7 +865,7 @@ def _iam_no_admin(props: Props, _: Config) -> Iterator[Finding]:
     "CKV_AWS_60/61",
     "Role trust policies name their principals, never `*`.",
 )
-def _iam_trust(props: Props, _: Config) -> Iterator[Finding]:
+def _iam_trust(token: str, props: Props, _: Config) -> Iterator[Finding]:
     for statement in _statements(_document(props.get("assumeRolePolicy"))):
         if statement.get("Effect") != "Allow":
             continue
@@ -896,7 +890,7 @@ def _iam_trust(props: Props, _: Config) -> Iterator[Finding]:
     "awsguard cmk-backing-key-rotation-enabled, CKV_AWS_7",
     "Symmetric customer-managed keys rotate.",
 )
-def _kms_rotation(props: Props, _: Config) -> Iterator[Finding]:
+def _kms_rotation(token: str, props: Props, _: Config) -> Iterator[Finding]:
     spec = props.get("customerMasterKeySpec") or props.get("keySpec") or "SYMMETRIC_DEFAULT"
     if spec == "SYMMETRIC_DEFAULT" and props.get("enableKeyRotation") is not True:
         yield Finding(
@@ -911,7 +905,7 @@ def _kms_rotation(props: Props, _: Config) -> Iterator[Finding]:
     "SNS.1, CKV_AWS_26",
     "Alarm topics are encrypted with KMS.",
 )
-def _sns_encrypted(props: Props, _: Config) -> Iterator[Finding]:
+def _sns_encrypted(token: str, props: Props, _: Config) -> Iterator[Finding]:
     if not props.get("kmsMasterKeyId"):
         yield Finding("kmsMasterKeyId", None, "encrypt the topic with a KMS key")
 
@@ -1114,8 +1108,7 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
             return
         if args.resource_type == EKS_COMPONENT and len(args.props) == 0:
             return  # the engine gives components no props: their aws:eks/cluster child is checked
-        props = _TokenView(args.props, args.resource_type)
-        for finding in check(props, args.get_config() or {}):
+        for finding in check(args.resource_type, args.props, args.get_config() or {}):
             report_violation(finding.message(args.resource_type, args.name), args.urn)
 
     return ResourceValidationPolicy(
@@ -1151,28 +1144,6 @@ def _stack_policy(rule: Rule) -> StackValidationPolicy:
         validate=validate,
         enforcement_level=rule.level,
     )
-
-
-class _TokenView(Mapping[str, Any]):
-    """Props plus the resource's type token under `__token`, for checks that span tokens."""
-
-    def __init__(self, props: Mapping[str, Any], token: str) -> None:
-        self._props = props
-        self._token = token
-
-    def __getitem__(self, key: str) -> Any:
-        if key == "__token":
-            return self._token
-        return self._props[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._props)
-
-    def __len__(self) -> int:
-        return len(self._props)
-
-    def __contains__(self, key: object) -> bool:
-        return key == "__token" or key in self._props
 
 
 def build_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
