@@ -17,6 +17,8 @@ import pulumi_kubernetes as k8s
 from components.config import WorkloadSettings
 
 APP_LABEL = "xacct-backend"
+SERVICE_PORT = 80
+"""The Service's port (in-cluster callers and the TargetGroupBinding use it)."""
 
 
 def sample_site(port: int) -> str:
@@ -158,7 +160,7 @@ class Workload(pulumi.ComponentResource):
                 ports=[
                     k8s.core.v1.ServicePortArgs(
                         name="http",
-                        port=80,
+                        port=SERVICE_PORT,
                         target_port=s.port,
                         node_port=None if ip_targets else s.node_port,
                     )
@@ -173,7 +175,7 @@ class Workload(pulumi.ComponentResource):
                 kind="TargetGroupBinding",
                 metadata=k8s.meta.v1.ObjectMetaArgs(namespace=namespace.metadata.name),
                 spec={
-                    "serviceRef": {"name": service.metadata.name, "port": 80},
+                    "serviceRef": {"name": service.metadata.name, "port": SERVICE_PORT},
                     "targetGroupARN": args.target_group_arn,
                     "targetType": "ip",
                 },
