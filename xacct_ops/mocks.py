@@ -23,7 +23,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import provider_pb2, resource_pb2
+from pulumi.runtime.sync_await import _sync_await
 
 PROVIDER_ACCOUNT = "222222222222"
 CONSUMER_ACCOUNT = "111111111111"
@@ -44,6 +45,45 @@ AZS_BY_ACCOUNT: dict[str, dict[str, str]] = {
     },
 }
 DEFAULT_AZS = AZS_BY_ACCOUNT[PROVIDER_ACCOUNT]
+
+# Where Pulumi autonames a resource, the property that holds its physical name. Pulumi appends
+# "-" and 7 random hex characters to the logical name; the mocks do the same (deterministically),
+# so name lengths are what AWS will see.
+AUTONAMED: dict[str, str] = {
+    "aws:lb/loadBalancer:LoadBalancer": "name",
+    "aws:lb/targetGroup:TargetGroup": "name",
+    "aws:iam/role:Role": "name",
+    "aws:iam/rolePolicy:RolePolicy": "name",
+    "aws:iam/policy:Policy": "name",
+    "aws:ec2/securityGroup:SecurityGroup": "name",
+    "aws:eks/nodeGroup:NodeGroup": "nodeGroupName",
+    "aws:sns/topic:Topic": "name",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "name",
+    "aws:cloudwatch/logGroup:LogGroup": "name",
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:apigateway/restApi:RestApi": "name",
+    "aws:apigateway/apiKey:ApiKey": "name",
+    "aws:apigateway/usagePlan:UsagePlan": "name",
+    "aws:apigatewayv2/vpcLink:VpcLink": "name",
+    "aws:apigateway/vpcLink:VpcLink": "name",
+    "aws:cloudtrail/trail:Trail": "name",
+}
+AUTONAME_HEX = 7
+
+# Instance types the fake accounts offer: architecture, network interfaces, IPv4 per interface.
+INSTANCE_TYPES: dict[str, tuple[str, int, int]] = {
+    "t3.medium": ("x86_64", 3, 6),
+    "t3.large": ("x86_64", 3, 12),
+    "m5.large": ("x86_64", 3, 10),
+    "m7g.large": ("arm64", 3, 10),
+    "a1.medium": ("arm64", 2, 4),
+}
+EKS_VERSIONS: dict[str, str] = {
+    "1.31": "EXTENDED_SUPPORT",
+    "1.32": "STANDARD_SUPPORT",
+    "1.33": "STANDARD_SUPPORT",
+    "1.34": "STANDARD_SUPPORT",
+}
 
 
 def _hex(*parts: str, length: int = 17) -> str:
@@ -70,6 +110,10 @@ class Registration:
     dependencies: tuple[str, ...]
     property_dependencies: dict[str, tuple[str, ...]]
     protect: bool = False
+    delete_before_replace: bool = False
+    retain_on_delete: bool = False
+    aliases: tuple[str, ...] = ()
+    """Each alias as `<name>` or `<type>::<name>` (what the resource used to be called)."""
 
 
 @dataclass
@@ -86,9 +130,15 @@ class FakeAccount:
     clusters: dict[str, str] = field(default_factory=dict)
     """cluster name → endpoint"""
     oidc_providers: set[str] = field(default_factory=set)
+    """issuer URLs that have an IAM OIDC provider in the account"""
     deployer_role: str = "deployer"
     """The role the test's "pulumi up" runs as (the caller identity is a session of it)."""
-    """issuer URLs that have an IAM OIDC provider in the account"""
+    instance_types: dict[str, tuple[str, int, int]] = field(
+        default_factory=lambda: dict(INSTANCE_TYPES)
+    )
+    """Offered in every AZ of the account: type → (architecture, max ENIs, IPv4 per ENI)."""
+    eks_versions: dict[str, str] = field(default_factory=lambda: dict(EKS_VERSIONS))
+    """Kubernetes version → EKS support status."""
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -194,7 +244,47 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "clientIdLists": ["sts.amazonaws.com"],
                 "thumbprintLists": [],
             }
+        if token == "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
+            wanted = {
+                value
+                for f in args.args.get("filters") or []
+                if f["name"] == "instance-type"
+                for value in f["values"]
+            }
+            offered = [t for t in a.instance_types if t in wanted]
+            pairs = [(t, az) for t in offered for az in a.azs]
+            return {
+                "id": a.region,
+                "instanceTypes": [t for t, _ in pairs],
+                "locations": [az for _, az in pairs],
+                "locationTypes": ["availability-zone-id"] * len(pairs),
+            }
+        if token == "aws:ec2/getInstanceType:getInstanceType":
+            name = args.args["instanceType"]
+            if name not in a.instance_types:
+                return _not_found(f"no EC2 Instance Type found matching criteria: {name}")
+            arch, enis, per_eni = a.instance_types[name]
+            return {
+                "id": name,
+                "instanceType": name,
+                "supportedArchitectures": [arch],
+                "maximumNetworkInterfaces": enis,
+                "maximumIpv4AddressesPerInterface": per_eni,
+            }
+        if token == "aws:eks/getClusterVersions:getClusterVersions":
+            return {
+                "id": a.region,
+                "clusterVersions": [
+                    {"clusterVersion": version, "versionStatus": status, "clusterType": "eks"}
+                    for version, status in a.eks_versions.items()
+                ],
+            }
         raise NotImplementedError(f"mock has no answer for invoke {token}")
+
+    def autoname(self, typ: str, name: str) -> str:
+        """What Pulumi would call the resource: the logical name, "-", 7 random hex."""
+        physical = f"{name}-{_hex(typ, name, self.stack_name, length=AUTONAME_HEX)}"
+        return physical.lower() if typ == "aws:s3/bucket:Bucket" else physical
 
     # -- resources -----------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -211,6 +301,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "secretOutputNames": [],
             }
         out: dict[str, Any] = {**inputs}
+        named_by = AUTONAMED.get(typ)
+        if named_by and not inputs.get(named_by) and not inputs.get("namePrefix"):
+            out[named_by] = self.autoname(typ, name)
         rid = f"{name}-{h[:8]}"
         out["arn"] = f"arn:aws:mock:{region}:{acct}:{typ.split(':')[1]}/{name}"
         prefixes = {
@@ -264,7 +357,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             out["resources"] = [{"autoscalingGroups": [{"name": f"eks-{name}-{h[:8]}"}]}]
         elif typ == "eks:index:Cluster":
             out.update(
-                kubeconfigJson=json.dumps({"apiVersion": "v1", "clusters": [{"name": name}]}),
+                endpoint=f"https://{h[:32].upper()}.gr7.{region}.eks.amazonaws.com",
+            )
+            out.update(
+                kubeconfigJson=eks_kubeconfig(out, region),
                 clusterSecurityGroupId=f"sg-{_hex(name, 'eks-cluster-sg')}",
                 nodeSecurityGroupId=f"sg-{_hex(name, 'eks-cluster-sg')}",
                 oidcProviderArn=f"arn:aws:iam::{acct}:oidc-provider/oidc.eks.{region}.amazonaws.com/id/{h[:32].upper()}",
@@ -278,9 +374,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
             out["arn"] = f"arn:aws:logs:{region}:{acct}:log-group:{inputs.get('name', name)}"
         elif typ == "aws:iam/role:Role":
-            out["arn"] = f"arn:aws:iam::{acct}:role/{name}"
-            out["name"] = name
-            rid = name
+            out["arn"] = f"arn:aws:iam::{acct}:role/{out['name']}"
+            rid = out["name"]
         elif typ == "aws:apigateway/restApi:RestApi":
             rid = h[:10]
             out["rootResourceId"] = h[10:16]
@@ -301,10 +396,16 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif typ == "aws:ec2/vpcEndpointConnectionAccepter:VpcEndpointConnectionAccepter":
             out["vpcEndpointState"] = "available"
         elif typ == "aws:s3/bucket:Bucket":
-            rid = f"{name}-{h[:8]}"
+            rid = out["bucket"]
             out["arn"] = f"arn:aws:s3:::{rid}"
-            out["bucket"] = rid
         return rid, out
+
+
+def _alias(alias: Any) -> str:
+    if alias.WhichOneof("alias") == "urn":
+        return str(alias.urn)
+    spec = alias.spec
+    return f"{spec.type}::{spec.name}" if spec.type else str(spec.name)
 
 
 def _reveal(value: Any) -> Any:
@@ -318,6 +419,28 @@ def _reveal(value: Any) -> Any:
     return value
 
 
+def eks_kubeconfig(
+    cluster: Mapping[str, Any], region: str, profile: str | None = None, role_arn: str | None = None
+) -> str:
+    """What pulumi-eks builds: `aws eks get-token`, with `--role` and `--profile` only when
+    `getKubeconfig` is given them (nodejs/eks/cluster/cluster.ts, generateKubeconfig); the
+    exported `kubeconfigJson` has neither."""
+    args = ["--region", region, "eks", "get-token", "--cluster-name", cluster["name"]]
+    args += ["--output", "json"]
+    if role_arn:
+        args += ["--role", role_arn]
+    if profile:
+        args += ["--profile", profile]
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "kubernetes", "cluster": {"server": cluster["endpoint"]}}],
+            "users": [{"name": "aws", "user": {"exec": {"command": "aws", "args": args}}}],
+        }
+    )
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """Keeps every registration; advertises no resource references (see module docstring)."""
 
@@ -325,7 +448,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self, mocks: RecordingMocks, registrations: list[Registration] | None = None
     ) -> None:
         super().__init__(mocks)
+        self.mocks: RecordingMocks = mocks
         self.registrations: list[Registration] = [] if registrations is None else registrations
+        self.calls: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
 
     def _record(self, request: Any, props: Any, urn: str, rid: str, custom: bool) -> None:
@@ -344,6 +469,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             dependencies=tuple(getattr(request, "dependencies", ())),
             property_dependencies={k: tuple(v.urns) for k, v in prop_deps.items()},
             protect=bool(getattr(request, "protect", False)),
+            delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
+            retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
+            aliases=tuple(_alias(alias) for alias in getattr(request, "aliases", ())),
         )
         with self._lock:
             self.registrations.append(record)
@@ -358,6 +486,24 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().ReadResource(request)
         self._record(request, request.properties, response.urn, request.id, True)
         return response
+
+    def Call(self, request: Any) -> Any:  # noqa: N802 (gRPC name)
+        """Methods of components (pulumi-eks's `Cluster.get_kubeconfig`); the stock mock
+        monitor has none. Each call is kept in `calls` as (token, arguments)."""
+        args = _reveal(rpc.deserialize_properties(request.args))
+        with self._lock:
+            self.calls.append((request.tok, dict(args)))
+        if request.tok == "eks:index:Cluster/getKubeconfig":
+            cluster = self.resources[args["__self__"]].state
+            region = self.mocks.account.region
+            kubeconfig = eks_kubeconfig(
+                cluster, region, args.get("profileName"), args.get("roleArn")
+            )
+            result = {"result": kubeconfig}
+        else:
+            raise NotImplementedError(f"mock has no answer for call {request.tok}")
+        ret = _sync_await(rpc.serialize_properties(result, {}))
+        return provider_pb2.CallResponse(**{"return": ret})
 
     def SupportsFeature(self, request: Any) -> Any:  # noqa: N802
         has = request.id not in ("outputValues", "resourceReferences")
@@ -379,6 +525,8 @@ class ProgramRun:
 
     exports: dict[str, Any]
     registrations: list[Registration]
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    """Method calls on components, as (token, arguments)."""
 
     def of_type(self, *types: str) -> list[Registration]:
         return [r for r in self.registrations if r.type in types]
@@ -440,4 +588,6 @@ def run_program(
         return pulumi.Output.from_input(built).apply(exports.update)
 
     program()
-    return ProgramRun(exports=exports, registrations=list(monitor.registrations))
+    return ProgramRun(
+        exports=exports, registrations=list(monitor.registrations), calls=list(monitor.calls)
+    )
