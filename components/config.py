@@ -10,6 +10,7 @@ stores it, so the rules are tested without a Pulumi engine.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import ipaddress
 import json
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
+
+from components.aws_limits import LOG_RETENTION_DAYS, NAME_PREFIX_MAX
 
 NAMESPACE = "xacct"
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
@@ -87,6 +90,7 @@ CONSUMER_ONLY_KEYS = (
     "throttleRateLimit",
     "throttleBurstLimit",
     "endpointHostNumber",
+    "endpointIps",
     "alarm5xxPercent",
     "alarm4xxPercent",
     "alarmLatencyP99Ms",
@@ -108,32 +112,6 @@ TLS_POLICIES = frozenset(
         "ELBSecurityPolicy-FS-1-2-Res-2020-10",
     }
 )
-# The values CloudWatch Logs accepts for retentionInDays.
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
-
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 _PRINCIPAL_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
@@ -141,7 +119,11 @@ _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _SG_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
-_NAME = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
+NAME_MAX_LENGTH = NAME_PREFIX_MAX
+"""The longest xacct:name: what leaves room in ELB's 32 characters for the longest load balancer
+name and Pulumi's autoname suffix (components/aws_limits.py). The AWS create-time rules
+(xacct_ops/aws_rules.py) check every autonamed resource with a name this long."""
+_NAME = re.compile(rf"^[a-z][a-z0-9-]{{1,{NAME_MAX_LENGTH - 2}}}[a-z0-9]$")
 _CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 _K8S_VERSION = re.compile(r"^1\.\d{2}$")
 HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -157,12 +139,68 @@ _CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _HTTPS_URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
 
 
+# The pulumi-aws provider's config keys (pulumi_aws/config/vars.py; a test keeps this in sync).
+AWS_PROVIDER_KEYS = frozenset(
+    {
+        "accessKey",
+        "allowedAccountIds",
+        "assumeRoleWithWebIdentity",
+        "assumeRoles",
+        "customCaBundle",
+        "defaultTags",
+        "ec2MetadataServiceEndpoint",
+        "ec2MetadataServiceEndpointMode",
+        "endpoints",
+        "forbiddenAccountIds",
+        "httpProxy",
+        "httpsProxy",
+        "ignoreTags",
+        "insecure",
+        "maxRetries",
+        "noProxy",
+        "profile",
+        "region",
+        "retryMode",
+        "s3UsEast1RegionalEndpoint",
+        "s3UsePathStyle",
+        "secretKey",
+        "sharedConfigFiles",
+        "sharedCredentialsFiles",
+        "skipCredentialsValidation",
+        "skipMetadataApiCheck",
+        "skipRegionValidation",
+        "skipRequestingAccountId",
+        "stsRegion",
+        "tagPolicyCompliance",
+        "token",
+        "tokenBucketRateLimiterCapacity",
+        "useDualstackEndpoint",
+        "useFipsEndpoint",
+        "userAgents",
+    }
+)
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+"""An AWS region name (us-east-1, ap-southeast-2, us-gov-west-1)."""
+_PROFILE = re.compile(r"^[\w.@+=,-]{1,64}$")
+_ECR_IMAGE = re.compile(r"^\d{12}\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/")
+
+
 class ConfigError(ValueError):
     """One or more config values are invalid; the message lists each with what is expected."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
         super().__init__("invalid stack configuration:\n  - " + "\n  - ".join(self.problems))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AwsSettings:
+    """Where and as whom the stack deploys, from its `aws:*` config (None: the environment's)."""
+
+    region: str | None = None
+    profile: str | None = None
+    role_arn: str | None = None
+    """The role `aws:assumeRoles` assumes (the last of the chain)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -260,6 +298,7 @@ class ProviderSettings:
     """Pulumi `protect` on the service: replacing it changes its name and breaks consumers."""
     log_retention_days: int
     monitoring: MonitoringSettings
+    aws: AwsSettings = field(default_factory=AwsSettings)
     role: Literal["provider"] = "provider"
 
     @property
@@ -286,8 +325,11 @@ class ConsumerSettings:
     throttle_rate_limit: int
     throttle_burst_limit: int
     endpoint_host_number: int
+    endpoint_ips: tuple[str, ...]
+    """Fixed IPs of the endpoint's ENIs, one per subnet used (empty: from endpoint_host_number)."""
     log_retention_days: int
     monitoring: MonitoringSettings
+    aws: AwsSettings = field(default_factory=AwsSettings)
     role: Literal["consumer"] = "consumer"
 
 
@@ -438,16 +480,54 @@ def _pattern(pattern: re.Pattern[str], expected: str) -> Callable[[str], str | N
     return lambda item: None if pattern.match(item) else expected
 
 
-def _check_cidr(item: str, *, allow_world: bool = False) -> str | None:
+def _check_cidr(item: str) -> str | None:
     try:
         network = ipaddress.ip_network(item, strict=True)
     except ValueError:
         return "is not a CIDR block with its host bits zero (e.g. 203.0.113.0/24)"
     if network.version != 4:
         return "is not an IPv4 CIDR block"
-    if network.prefixlen == 0 and not allow_world:
-        return "opens the endpoint to the whole internet: list the CIDRs that need it"
     return None
+
+
+NOT_INTERNET_SOURCES = tuple(
+    ipaddress.IPv4Network(cidr)
+    for cidr in (
+        "0.0.0.0/8",  # "this network"
+        "10.0.0.0/8",  # RFC 1918
+        "100.64.0.0/10",  # carrier-grade NAT (RFC 6598)
+        "127.0.0.0/8",  # loopback
+        "169.254.0.0/16",  # link-local
+        "172.16.0.0/12",  # RFC 1918
+        "192.168.0.0/16",  # RFC 1918
+    )
+)
+"""Source ranges a request to the public EKS endpoint can never come from."""
+PUBLIC_ACCESS_MAX_ADDRESSES = 2**24
+"""What clusterPublicAccessCidrs may cover together: a /8's worth. More is the internet in
+pieces (0.0.0.0/1 + 128.0.0.0/1), not a list of runners."""
+
+
+def _check_public_cidr(item: str) -> str | None:
+    """A public source range for the EKS public endpoint: a runner's egress, never the world."""
+    expected = _check_cidr(item)
+    if expected:
+        return expected
+    network = ipaddress.ip_network(item)
+    if network.prefixlen == 0:
+        return "opens the endpoint to the whole internet: list the CIDRs that need it"
+    if any(network.overlaps(private) for private in NOT_INTERNET_SOURCES):
+        return (
+            "is not a public range: the public endpoint only ever sees public source addresses "
+            "(runners inside the VPC reach the private endpoint; set [] for private only)"
+        )
+    return None
+
+
+def public_access_coverage(cidrs: tuple[str, ...]) -> int:
+    """How many addresses the CIDRs cover together (overlaps counted once)."""
+    networks = [ipaddress.IPv4Network(c) for c in cidrs]
+    return sum(n.num_addresses for n in ipaddress.collapse_addresses(networks))
 
 
 def _network(r: _Reader, role: Role) -> NetworkSettings:
@@ -532,7 +612,7 @@ def _cluster(r: _Reader, name: str, network: NetworkSettings) -> ClusterSettings
             "kubernetesVersion", _K8S_VERSION, "is not a Kubernetes minor version such as 1.33"
         )
         or "",
-        public_access_cidrs=r.items("clusterPublicAccessCidrs", _check_cidr),
+        public_access_cidrs=_public_access_cidrs(r),
         admin_arns=r.items(
             "clusterAdminArns",
             _pattern(
@@ -546,6 +626,21 @@ def _cluster(r: _Reader, name: str, network: NetworkSettings) -> ClusterSettings
         or "",
         node_count=r.integer("nodeCount", 1, 100, ": nodes in the node group"),
     )
+
+
+def _public_access_cidrs(r: _Reader) -> tuple[str, ...]:
+    cidrs = r.items("clusterPublicAccessCidrs", _check_public_cidr)
+    covered = public_access_coverage(cidrs)
+    if covered > PUBLIC_ACCESS_MAX_ADDRESSES:
+        r.fail(
+            "clusterPublicAccessCidrs",
+            list(cidrs),
+            f"together cover {covered:,} addresses, more than a /8 "
+            f"({PUBLIC_ACCESS_MAX_ADDRESSES:,}): that is the internet in pieces; list the "
+            "egress CIDRs of the runners that need the public endpoint",
+        )
+        return ()
+    return cidrs
 
 
 def _workload(r: _Reader) -> WorkloadSettings:
@@ -687,7 +782,73 @@ def _targets(r: _Reader, workload: WorkloadSettings) -> TargetSettings:
     )
 
 
-def _provider(r: _Reader, name: str, retention: int) -> ProviderSettings:
+SAMPLE_SERVES = "plain HTTP"
+LB_CONTROLLER_IMAGE = "public.ecr.aws/eks/aws-load-balancer-controller"
+"""Where the controller's Helm chart pulls its image from by default (ECR Public)."""
+
+
+def _passthrough_backend(
+    r: _Reader, listener: ListenerSettings, workload: WorkloadSettings
+) -> None:
+    """In passthrough the NLB forwards TLS untouched: the pods must terminate it."""
+    if listener.tls_mode == "passthrough" and workload.deploy and workload.sample:
+        r.fail(
+            "tlsMode",
+            "passthrough",
+            f"with the sample workload, which serves {SAMPLE_SERVES} on xacct:workloadPort: no "
+            "request could ever succeed. A passthrough backend terminates TLS itself on "
+            "xacct:workloadPort with a certificate valid for xacct:tlsServerName (and answers "
+            "HTTPS health checks on /): set xacct:workloadImage to such an image, "
+            "xacct:deployWorkload false for your own, or xacct:tlsMode tls",
+        )
+
+
+def _private_image_pulls(
+    r: _Reader,
+    network: NetworkSettings,
+    workload: WorkloadSettings,
+    targets: TargetSettings,
+    region: str | None,
+) -> None:
+    """With VPC endpoints as the only egress, nodes reach ECR in this region and nothing else:
+    no VPC endpoint reaches ECR Public or Docker Hub."""
+    if network.node_egress != "vpc-endpoints":
+        return
+    what_to_do = (
+        "push the image to an ECR repository in this region (or fill one with an ECR "
+        "pull-through cache rule, whose first pull needs an internet route), or set "
+        "xacct:nodeEgress nat"
+    )
+    if workload.deploy:
+        image = workload.image
+        match = _ECR_IMAGE.match(image)
+        if match is None:
+            r.fail(
+                "workloadImage",
+                image,
+                "cannot be pulled with xacct:nodeEgress vpc-endpoints: the nodes reach only "
+                "ECR in their own region (<account>.dkr.ecr.<region>.amazonaws.com/...), and no "
+                f"VPC endpoint reaches ECR Public or Docker Hub; {what_to_do}",
+            )
+        elif region is not None and match.group(2) != region:
+            r.fail(
+                "workloadImage",
+                image,
+                f"is in ECR in {match.group(2)}, and xacct:nodeEgress vpc-endpoints reaches "
+                f"only ECR in this stack's region {region}; {what_to_do}",
+            )
+    if targets.mode == "ip" and targets.install_controller:
+        r.fail(
+            "installLbController",
+            "true",
+            f"with xacct:nodeEgress vpc-endpoints: the chart pulls {LB_CONTROLLER_IMAGE} from "
+            "ECR Public, which no VPC endpoint reaches; install the controller from an ECR "
+            "copy in this region and set xacct:installLbController false, or set "
+            "xacct:nodeEgress nat",
+        )
+
+
+def _provider(r: _Reader, name: str, retention: int, aws: AwsSettings) -> ProviderSettings:
     network = _network(r, "provider")
     accounts = r.items(
         "consumerAccountIds", _pattern(ACCOUNT_ID, "is not a 12-digit AWS account id")
@@ -712,13 +873,17 @@ def _provider(r: _Reader, name: str, retention: int) -> ProviderSettings:
         ),
     )
     workload = _workload(r)
+    listener = _listener(r)
+    targets = _targets(r, workload)
+    _passthrough_backend(r, listener, workload)
+    _private_image_pulls(r, network, workload, targets, aws.region)
     return ProviderSettings(
         name=name,
         network=network,
         cluster=_cluster(r, name, network),
         workload=workload,
-        listener=_listener(r),
-        targets=_targets(r, workload),
+        listener=listener,
+        targets=targets,
         consumer_account_ids=accounts,
         consumer_role_arns=roles,
         consumer_stacks=stacks,
@@ -726,10 +891,19 @@ def _provider(r: _Reader, name: str, retention: int) -> ProviderSettings:
         protect_endpoint_service=r.boolean("protectEndpointService"),
         log_retention_days=retention,
         monitoring=_monitoring(r, "provider"),
+        aws=aws,
     )
 
 
-def _consumer(r: _Reader, name: str, retention: int) -> ConsumerSettings:
+def _check_ip(item: str) -> str | None:
+    try:
+        address = ipaddress.ip_address(item)
+    except ValueError:
+        return "is not an IPv4 address (e.g. 10.0.0.10)"
+    return None if address.version == 4 else "is not an IPv4 address"
+
+
+def _consumer(r: _Reader, name: str, retention: int, aws: AwsSettings) -> ConsumerSettings:
     network = _network(r, "consumer")
     r.require(
         "providerStack",
@@ -762,13 +936,88 @@ def _consumer(r: _Reader, name: str, retention: int) -> ConsumerSettings:
             ": the host number of each endpoint ENI's fixed IP in its subnet "
             "(AWS reserves the first four)",
         ),
+        endpoint_ips=_endpoint_ips(r),
         log_retention_days=retention,
         monitoring=_monitoring(r, "consumer"),
+        aws=aws,
     )
 
 
-def parse_settings(raw: Mapping[str, str], defaults: Mapping[str, str] | None = None) -> Settings:
-    """Validate raw config values (key without namespace → string) into settings."""
+def _endpoint_ips(r: _Reader) -> tuple[str, ...]:
+    """Explicit endpoint IPs (checked against the subnets' CIDRs once they are known)."""
+    if r.is_set("endpointIps"):
+        r.reject(
+            ("endpointHostNumber",),
+            "with xacct:endpointIps (the addresses are given one by one)",
+        )
+    return r.items("endpointIps", _check_ip)
+
+
+def _aws_json(value: str) -> object:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def _aws(raw: Mapping[str, str], problems: list[str], uses_kubernetes: bool) -> AwsSettings:
+    """The `aws:*` keys the program relies on: the region, and the profile and role that the
+    Kubernetes provider's `aws eks get-token` must use too. Unknown keys are typos."""
+    for key in sorted(set(raw) - AWS_PROVIDER_KEYS):
+        close = difflib.get_close_matches(key, sorted(AWS_PROVIDER_KEYS), n=1)
+        hint = f": did you mean aws:{close[0]}?" if close else ""
+        if key == "assumeRole":
+            hint = ": pulumi-aws 7 reads aws:assumeRoles, a list of {roleArn: ...}"
+        problems.append(f"aws:{key}: is not a setting of the AWS provider (pulumi-aws){hint}")
+    region = raw.get("region")
+    if region is not None and not REGION.match(region):
+        problems.append(f"aws:region: {region!r} is not an AWS region name such as us-east-1")
+        region = None
+    profile = raw.get("profile")
+    if profile is not None and not _PROFILE.match(profile):
+        problems.append(f"aws:profile: {profile!r} is not a profile name of ~/.aws/config")
+        profile = None
+    role_arn = None
+    if "assumeRoles" in raw:
+        roles = _aws_json(raw["assumeRoles"])
+        if not isinstance(roles, list) or not all(isinstance(x, dict) for x in roles):
+            problems.append(
+                f"aws:assumeRoles: {raw['assumeRoles']!r} is not a list of roles: set it with "
+                "`pulumi config set --path 'aws:assumeRoles[0].roleArn' ARN`"
+            )
+            roles = []
+        for index, role in enumerate(roles):
+            arn = role.get("roleArn")
+            if not isinstance(arn, str) or not _ROLE_ARN.match(arn):
+                problems.append(
+                    f"aws:assumeRoles[{index}].roleArn: {arn!r} is not an IAM role ARN "
+                    "(arn:aws:iam::<12 digits>:role/<name>)"
+                )
+            elif uses_kubernetes and "externalId" in role:
+                problems.append(
+                    f"aws:assumeRoles[{index}].externalId: the Kubernetes provider signs in "
+                    "with `aws eks get-token --role-arn`, which cannot pass an external id: "
+                    "use a profile of ~/.aws/config with role_arn and external_id as aws:profile"
+                )
+        if uses_kubernetes and len(roles) > 1:
+            problems.append(
+                f"aws:assumeRoles: a chain of {len(roles)} roles: the Kubernetes provider "
+                "signs in with `aws eks get-token --role-arn`, which assumes one role from the "
+                "profile or environment; use one role, or a profile of ~/.aws/config that "
+                "chains them (source_profile) as aws:profile"
+            )
+        arns = [role.get("roleArn") for role in roles]
+        role_arn = arns[-1] if arns and isinstance(arns[-1], str) else None
+    return AwsSettings(region=region, profile=profile, role_arn=role_arn)
+
+
+def parse_settings(
+    raw: Mapping[str, str],
+    defaults: Mapping[str, str] | None = None,
+    aws: Mapping[str, str] | None = None,
+) -> Settings:
+    """Validate raw config values (key without namespace → string) into settings; `aws` holds
+    the stack's `aws:*` values the same way."""
     r = _Reader(raw, project_defaults() if defaults is None else defaults)
     for key in sorted(set(raw) - set(ALL_KEYS)):
         r.problems.append(
@@ -782,7 +1031,8 @@ def parse_settings(raw: Mapping[str, str], defaults: Mapping[str, str] | None = 
         r.string(
             "name",
             _NAME,
-            "is not a resource name prefix: 3-20 of a-z, 0-9 and -, starting with a letter",
+            f"is not a resource name prefix: 3-{NAME_MAX_LENGTH} of a-z, 0-9 and -, starting "
+            "with a letter (AWS names load balancers and target groups in 32 characters)",
         )
         or NAMESPACE
     )
@@ -793,13 +1043,22 @@ def parse_settings(raw: Mapping[str, str], defaults: Mapping[str, str] | None = 
             retention,
             f"is not a CloudWatch Logs retention: one of {LOG_RETENTION_DAYS}",
         )
+    if name == "internal" or name.startswith("internal-"):
+        r.fail(
+            "name",
+            name,
+            "would name the load balancers internal-...: ELB refuses names that begin with "
+            "'internal-'; choose another prefix",
+        )
+    uses_kubernetes = role == "provider" and r.boolean("deployWorkload")
+    aws_settings = _aws(aws or {}, r.problems, uses_kubernetes)
     settings: Settings
     if role == "provider":
         r.reject(CONSUMER_ONLY_KEYS, "on a provider stack (xacct:role is provider)")
-        settings = _provider(r, name, retention)
+        settings = _provider(r, name, retention, aws_settings)
     else:
         r.reject(PROVIDER_ONLY_KEYS, "on a consumer stack (xacct:role is consumer)")
-        settings = _consumer(r, name, retention)
+        settings = _consumer(r, name, retention, aws_settings)
     if r.problems:
         raise ConfigError(r.problems)
     return settings
@@ -823,5 +1082,17 @@ def read_raw_config() -> dict[str, str]:
     return raw
 
 
+def read_aws_config() -> dict[str, str]:
+    """The stack's `aws:*` values as strings (objects and lists arrive as JSON)."""
+    from pulumi.runtime import config as runtime_config
+
+    present = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    values = {}
+    for full_key in sorted(present):
+        if full_key.startswith("aws:"):
+            values[full_key[len("aws:") :]] = str(runtime_config.get_config(full_key))
+    return values
+
+
 def load_settings() -> Settings:
-    return parse_settings(read_raw_config())
+    return parse_settings(read_raw_config(), aws=read_aws_config())

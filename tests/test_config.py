@@ -266,8 +266,8 @@ BAD_INPUT = [
     ),
     (
         provider(name="X"),
-        "xacct:name: 'X' is not a resource name prefix: 3-20 of a-z, 0-9 and -, starting with "
-        "a letter",
+        "xacct:name: 'X' is not a resource name prefix: 3-17 of a-z, 0-9 and -, starting with "
+        "a letter (AWS names load balancers and target groups in 32 characters)",
     ),
     (
         provider(providerStack="organization/xacct/provider"),

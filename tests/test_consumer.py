@@ -275,7 +275,7 @@ def test_stage_logs_traces_and_throttles(run: ProgramRun) -> None:
     assert json.loads(ACCESS_LOG_FORMAT)["requestId"] == "$context.requestId"
     assert stage["xrayTracingEnabled"] is True
     assert stage["deployment"] == run.one("aws:apigateway/deployment:Deployment").id
-    assert group.inputs["retentionInDays"] == 90
+    assert group.inputs["retentionInDays"] == 365
     settings = run.one("aws:apigateway/methodSettings:MethodSettings").inputs["settings"]
     assert settings["loggingLevel"] == "INFO" and settings["dataTraceEnabled"] is False
     assert settings["throttlingRateLimit"] == 100 and settings["throttlingBurstLimit"] == 200
@@ -297,7 +297,7 @@ def test_execution_log_group_exists_before_the_stage_logs(run: ProgramRun) -> No
     group = run.one("aws:cloudwatch/logGroup:LogGroup", "execution-logs")
     api = run.one("aws:apigateway/restApi:RestApi")
     assert group.inputs["name"] == f"API-Gateway-Execution-Logs_{api.id}/v1"
-    assert group.inputs["retentionInDays"] == 90
+    assert group.inputs["retentionInDays"] == 365
     assert group.urn in run.one(STAGE).dependencies
 
 
