@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from components.config import VpcLinkVersion
 from components.network import NetworkPlan, PlacementError
+from components.nlb import listener_options
 from components.security import allow_tcp
 
 
@@ -80,7 +81,8 @@ class InterfaceEndpoint(pulumi.ComponentResource):
             ],
             security_group_ids=[sg.id],
             tags={**(args.tags or {}), "Name": f"{name}-endpoint"},
-            opts=child,
+            # Its ENIs hold the pinned IPs: a replacement can only take them once this one is gone.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
         self.endpoint_id = endpoint.id
         self.state = endpoint.state
@@ -144,7 +146,7 @@ class ConsumerLoadBalancer(pulumi.ComponentResource):
             source=sg.id,
             target=args.endpoint_security_group_id,
             port=port,
-            egress_why="NLB to the interface endpoint's ENIs (traffic and health checks)",
+            egress_why="NLB to the interface endpoint ENIs (traffic and health checks)",
             ingress_why="Endpoint admits the consumer NLB on the listener port only",
             opts=child,
         )
@@ -162,7 +164,7 @@ class ConsumerLoadBalancer(pulumi.ComponentResource):
                 source=link_sg.id,
                 target=sg.id,
                 port=port,
-                egress_why="VPC link to the consumer NLB's listener",
+                egress_why="VPC link to the consumer NLB listener",
                 ingress_why="Consumer NLB admits the API Gateway VPC link on the listener port",
                 opts=child,
             )
@@ -170,6 +172,7 @@ class ConsumerLoadBalancer(pulumi.ComponentResource):
 
         after_endpoint = pulumi.ResourceOptions(parent=self, depends_on=args.after)
         nlb = aws.lb.LoadBalancer(
+            # `<name>-nlb` (not `-lb-nlb`): the autonamed name must fit ELB's 32 characters.
             f"{name}-nlb",
             load_balancer_type="network",
             internal=True,
@@ -184,7 +187,7 @@ class ConsumerLoadBalancer(pulumi.ComponentResource):
             opts=after_endpoint,
         )
         target_group = aws.lb.TargetGroup(
-            f"{name}-endpoint",
+            f"{name}-tg",
             vpc_id=args.vpc_id,
             target_type="ip",
             protocol="TCP",
@@ -198,7 +201,10 @@ class ConsumerLoadBalancer(pulumi.ComponentResource):
                 unhealthy_threshold=3,
             ),
             tags=tags,
-            opts=child,
+            # Was `<name>-endpoint`, whose autoname could exceed ELB's 32 characters.
+            opts=pulumi.ResourceOptions(
+                parent=self, aliases=[pulumi.Alias(name=f"{name}-endpoint")]
+            ),
         )
         for ip in args.target_ips:
             aws.lb.TargetGroupAttachment(
@@ -217,7 +223,7 @@ class ConsumerLoadBalancer(pulumi.ComponentResource):
                 aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
             ],
             tags=tags,
-            opts=child,
+            opts=listener_options(self),
         )
         self.arn = nlb.arn
         self.security_group_id = sg.id

@@ -123,6 +123,7 @@ class ProviderSide(pulumi.ComponentResource):
                 node_security_group_id=cluster.node_security_group_id,
                 node_asg_names=cluster.node_asg_names,
                 certificate_arn=certificate_arn,
+                deletion_protection=s.protect_endpoint_service,
                 tags=tags,
             ),
             opts=child,

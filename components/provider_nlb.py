@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import ListenerSettings
+from components.nlb import listener_options
 from components.security import allow_tcp
 
 
@@ -87,6 +88,8 @@ class ProviderLoadBalancerArgs:
     node_asg_names: list[pulumi.Output[str]]
     """Instance targets only: the ASGs attached to the target group."""
     certificate_arn: pulumi.Input[str] | None = None
+    deletion_protection: bool = True
+    """On while the endpoint service is protected: the service cannot outlive its NLB."""
     tags: dict[str, str] | None = None
 
 
@@ -125,12 +128,13 @@ class ProviderLoadBalancer(pulumi.ComponentResource):
             source=sg.id,
             target=args.node_security_group_id,
             port=args.target_port,
-            egress_why="NLB to the workload's port on the nodes or pods (traffic and checks)",
-            ingress_why="Nodes and pods admit the provider NLB on the workload's port only",
+            egress_why="NLB to the workload port on the nodes or pods (traffic and checks)",
+            ingress_why="Nodes and pods admit the provider NLB on the workload port only",
             opts=child,
         )
 
         nlb = aws.lb.LoadBalancer(
+            # `<name>-nlb` (not `-lb-nlb`): the autonamed name must fit ELB's 32 characters.
             f"{name}-nlb",
             load_balancer_type="network",
             internal=True,
@@ -138,11 +142,14 @@ class ProviderLoadBalancer(pulumi.ComponentResource):
             security_groups=[sg.id],
             enforce_security_group_inbound_rules_on_private_link_traffic="off",
             enable_cross_zone_load_balancing=True,
+            # The endpoint service stands on this NLB: deleting it breaks every consumer, so it
+            # is protected for as long as the service is (xacct:protectEndpointService).
+            enable_deletion_protection=args.deletion_protection,
             tags=tags,
             opts=child,
         )
         target_group = aws.lb.TargetGroup(
-            f"{name}-nodes",
+            f"{name}-tg",
             vpc_id=args.vpc_id,
             target_type=args.target_type,
             protocol="TCP",
@@ -150,16 +157,18 @@ class ProviderLoadBalancer(pulumi.ComponentResource):
             deregistration_delay=30,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
                 # TLS ends at the NLB, so the workload speaks HTTP; in passthrough it speaks
-                # TLS, which an HTTP check cannot read, so a TCP check is all there is.
-                protocol="HTTP" if tls else "TCP",
-                path="/" if tls else None,
+                # TLS, and an HTTPS check (the NLB does not verify the certificate) proves it
+                # answers requests, which a TCP check would not.
+                protocol="HTTP" if tls else "HTTPS",
+                path="/",
                 port="traffic-port",
                 healthy_threshold=3,
                 unhealthy_threshold=3,
                 interval=10,
             ),
             tags=tags,
-            opts=child,
+            # Was `<name>-nodes`, whose autoname could exceed ELB's 32 characters.
+            opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=f"{name}-nodes")]),
         )
         asgs = args.node_asg_names if args.target_type == "instance" else []
         for index, asg_name in enumerate(asgs):
@@ -181,7 +190,7 @@ class ProviderLoadBalancer(pulumi.ComponentResource):
                 aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
             ],
             tags=tags,
-            opts=child,
+            opts=listener_options(self),
         )
         self.arn = nlb.arn
         self.dns_name = nlb.dns_name

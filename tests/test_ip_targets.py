@@ -14,7 +14,7 @@ from components.config import ConfigError, parse_settings
 from components.lb_controller import POLICY_FILE, controller_policy
 from policy.offline import evaluate, mandatory
 from tests.conftest import PROVIDER_CONFIG
-from tests.test_provider import EXISTING_CLUSTER_CONFIG, existing_account
+from tests.support.variants import EXISTING_CLUSTER_CONFIG, existing_account
 from xacct_ops.mocks import ProgramRun, run_program
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -14,38 +14,16 @@ import yaml
 
 from policy.offline import Violation, evaluate, mandatory, stack_resources
 from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG, ROOT
-from tests.test_provider import EXISTING_CLUSTER_CONFIG, existing_account
-from xacct_ops.mocks import (
-    AZS_BY_ACCOUNT,
-    CONSUMER_ACCOUNT,
-    FakeAccount,
-    ProgramRun,
-    Registration,
-    run_program,
+from tests.support.variants import (
+    CONSUMER_VARIANTS,
+    PROVIDER_STACK,
+    PROVIDER_VARIANTS,
+    consumer_account,
+    consumer_variant,
+    existing_account,
+    provider_variant,
 )
-
-PROVIDER_STACK = "organization/xacct/provider"
-CERT = "arn:aws:acm:us-east-1:222222222222:certificate/12345678-1234-1234-1234-123456789012"
-PROVIDER_VARIANTS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "private-only-cluster": {"clusterPublicAccessCidrs": []},
-    "vpc-endpoint-egress": {"nodeEgress": "vpc-endpoints"},
-    "existing-certificate": {"route53ZoneId": None, "certificateArn": CERT},
-    "tls-passthrough": {"tlsMode": "passthrough", "route53ZoneId": None},
-    "own-workload": {"deployWorkload": "false", "nodePort": "31000"},
-    "cloudtrail": {"createCloudTrail": "true"},
-    "existing-network-and-cluster": {
-        **EXISTING_CLUSTER_CONFIG,
-        "clusterPublicAccessCidrs": None,
-        "clusterAdminArns": None,
-    },
-}
-CONSUMER_VARIANTS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "vpc-link-v1": {"vpcLinkVersion": "v1"},
-    "api-key": {"apiAuthorization": "api-key"},
-    "no-account-role": {"manageApiGatewayAccount": "false"},
-}
+from xacct_ops.mocks import ProgramRun, Registration, run_program
 
 
 def provider_run(**changes: Any) -> ProgramRun:
@@ -56,14 +34,13 @@ def provider_run(**changes: Any) -> ProgramRun:
 
 @pytest.fixture(scope="module")
 def provider_exports() -> dict[str, Any]:
-    return provider_run().exports
+    return provider_variant("default").exports
 
 
 def consumer_run(provider_exports: dict[str, Any], **changes: Any) -> ProgramRun:
-    account = FakeAccount(account_id=CONSUMER_ACCOUNT, azs=dict(AZS_BY_ACCOUNT[CONSUMER_ACCOUNT]))
     return run_program(
         {**CONSUMER_CONFIG, **changes},
-        account=account,
+        account=consumer_account(),
         stacks={PROVIDER_STACK: provider_exports},
         stack_name="consumer",
     )
@@ -75,13 +52,13 @@ def describe(violations: list[Violation]) -> list[str]:
 
 @pytest.mark.parametrize("variant", PROVIDER_VARIANTS)
 def test_provider_variants_pass_the_gate(variant: str) -> None:
-    run = provider_run(**PROVIDER_VARIANTS[variant])
+    run = provider_variant(variant)
     assert describe(mandatory(evaluate(run.registrations))) == []
 
 
 @pytest.mark.parametrize("variant", CONSUMER_VARIANTS)
-def test_consumer_variants_pass_the_gate(variant: str, provider_exports: dict[str, Any]) -> None:
-    run = consumer_run(provider_exports, **CONSUMER_VARIANTS[variant])
+def test_consumer_variants_pass_the_gate(variant: str) -> None:
+    run = consumer_variant(variant)
     assert describe(mandatory(evaluate(run.registrations))) == []
 
 
@@ -100,7 +77,7 @@ def test_advisories_on_the_default_stacks_are_the_documented_ones(
 ) -> None:
     provider = {v.policy for v in evaluate(provider_run().registrations)}
     consumer = {v.policy for v in evaluate(consumer_run(provider_exports).registrations)}
-    assert provider == {"lb-deletion-protection", "lb-access-logs"}
+    assert provider == {"lb-access-logs"}
     assert consumer == {
         "lb-deletion-protection",
         "lb-access-logs",

@@ -14,6 +14,13 @@ from components.cluster import CLUSTER_ADMIN_POLICY
 from components.config import ConfigError
 from components.network import PlacementError
 from tests.conftest import PROVIDER_CONFIG
+from tests.support.variants import (
+    ECR_IMAGE,
+    EXISTING_CLUSTER_CONFIG,
+    EXISTING_VPC_CONFIG,
+    TLS_IMAGE,
+    existing_account,
+)
 from xacct_ops.mocks import FakeAccount, ProgramRun, Registration, run_program
 
 VPC = "aws:ec2/vpc:Vpc"
@@ -30,42 +37,6 @@ EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 ATTACHMENT = "aws:autoscaling/attachment:Attachment"
 K8S_SERVICE = "kubernetes:core/v1:Service"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
-
-EXISTING_SUBNETS = {
-    "subnet-0aaa1111bbbb2222c": {
-        "vpc_id": "vpc-0abc1234def567890",
-        "az_id": "use1-az1",
-        "cidr": "10.20.0.0/20",
-    },
-    "subnet-0ddd3333eeee4444f": {
-        "vpc_id": "vpc-0abc1234def567890",
-        "az_id": "use1-az2",
-        "cidr": "10.20.16.0/20",
-    },
-    "subnet-0fff5555aaaa6666b": {
-        "vpc_id": "vpc-0999999999999999a",
-        "az_id": "use1-az4",
-        "cidr": "10.30.0.0/20",
-    },
-}
-EXISTING_VPC_CONFIG = {
-    "existingVpcId": "vpc-0abc1234def567890",
-    "existingSubnetIds": ["subnet-0aaa1111bbbb2222c", "subnet-0ddd3333eeee4444f"],
-}
-EXISTING_CLUSTER_CONFIG = {
-    **EXISTING_VPC_CONFIG,
-    "existingClusterName": "platform-prod",
-    "existingNodeAsgNames": ["eks-ng-a-1234", "eks-ng-b-5678"],
-    "existingNodeSecurityGroupId": "sg-0123456789abcdef0",
-}
-
-
-def existing_account() -> FakeAccount:
-    return FakeAccount(
-        subnets=dict(EXISTING_SUBNETS),
-        vpcs={"vpc-0abc1234def567890": "10.20.0.0/16"},
-        clusters={"platform-prod": "https://ABCDEF.gr7.us-east-1.eks.amazonaws.com"},
-    )
 
 
 def provider_run(account: FakeAccount | None = None, **changes: Any) -> ProgramRun:
@@ -107,7 +78,7 @@ def test_created_vpc_has_a_flow_log_with_retention(run: ProgramRun) -> None:
     group = run.one(LOG_GROUP, "flow-logs")
     assert flow_log.inputs["vpcId"] == vpc.id
     assert flow_log.inputs["logDestination"] == group.outputs["arn"]
-    assert group.inputs["retentionInDays"] == 90
+    assert group.inputs["retentionInDays"] == 365
     assert group.inputs["kmsKeyId"] == run.one("aws:kms/key:Key", "logs").outputs["arn"]
 
 
@@ -121,7 +92,7 @@ def test_nat_egress_routes_private_subnets_through_one_nat(run: ProgramRun) -> N
 
 
 def test_vpc_endpoint_egress_has_no_internet_path() -> None:
-    run = provider_run(nodeEgress="vpc-endpoints")
+    run = provider_run(nodeEgress="vpc-endpoints", workloadImage=ECR_IMAGE)
     assert not run.of_type(
         "aws:ec2/natGateway:NatGateway", "aws:ec2/internetGateway:InternetGateway"
     )
@@ -204,7 +175,7 @@ def test_cluster_secrets_use_a_rotating_key_and_all_logs_are_kept(run: ProgramRu
     ]
     group = run.one(LOG_GROUP, "control-plane")
     assert group.inputs["name"] == "/aws/eks/xacct-eks/cluster"
-    assert group.inputs["retentionInDays"] == 90
+    assert group.inputs["retentionInDays"] == 365
     assert group.urn in cluster.dependencies  # exists before EKS would create it unmanaged
 
 
@@ -446,12 +417,14 @@ def test_an_existing_certificate_is_used_as_given() -> None:
     assert run.one(LISTENER).inputs["certificateArn"] == arn
 
 
-def test_passthrough_is_plain_tcp_with_a_tcp_health_check() -> None:
-    run = provider_run(tlsMode="passthrough", route53ZoneId=None)
+def test_passthrough_is_plain_tcp_checked_over_https() -> None:
+    run = provider_run(tlsMode="passthrough", route53ZoneId=None, workloadImage=TLS_IMAGE)
     listener = run.one(LISTENER).inputs
     assert listener["protocol"] == "TCP"
     assert "certificateArn" not in listener and "sslPolicy" not in listener
-    assert run.one(TG).inputs["healthCheck"]["protocol"] == "TCP"
+    # A TCP check would stay green for a backend that cannot answer a single request.
+    assert run.one(TG).inputs["healthCheck"]["protocol"] == "HTTPS"
+    assert run.one(TG).inputs["healthCheck"]["path"] == "/"
     assert not run.of_type("aws:acm/certificate:Certificate")
 
 
@@ -497,7 +470,7 @@ def test_trail_is_multi_region_validated_encrypted_and_sent_to_logs() -> None:
     assert trail["kmsKeyId"] == key.outputs["arn"]
     assert trail["cloudWatchLogsGroupArn"] == group.outputs["arn"] + ":*"
     assert trail["s3BucketName"] == bucket.id
-    assert group.inputs["retentionInDays"] == 90
+    assert group.inputs["retentionInDays"] == 365
     block = run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
     assert all(
         block[k]

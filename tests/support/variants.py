@@ -1,0 +1,142 @@
+"""The documented variants of both stacks, run once per test session on the recording mocks.
+
+The policy gate and the AWS create-time rules judge the same runs: every variant a user can
+configure, with the default name prefix and with the longest and shortest the config accepts.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from components.config import NAME_MAX_LENGTH
+from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG
+from xacct_ops.mocks import AZS_BY_ACCOUNT, CONSUMER_ACCOUNT, FakeAccount, ProgramRun, run_program
+
+PROVIDER_STACK = "organization/xacct/provider"
+CERT = "arn:aws:acm:us-east-1:222222222222:certificate/12345678-1234-1234-1234-123456789012"
+ECR_IMAGE = "222222222222.dkr.ecr.us-east-1.amazonaws.com/backend:1.0"
+TLS_IMAGE = "222222222222.dkr.ecr.us-east-1.amazonaws.com/tls-backend:1.0"
+LONGEST_NAME = "p" + "x" * (NAME_MAX_LENGTH - 2) + "1"
+SHORTEST_NAME = "p01"
+
+EXISTING_SUBNETS = {
+    "subnet-0aaa1111bbbb2222c": {
+        "vpc_id": "vpc-0abc1234def567890",
+        "az_id": "use1-az1",
+        "cidr": "10.20.0.0/20",
+    },
+    "subnet-0ddd3333eeee4444f": {
+        "vpc_id": "vpc-0abc1234def567890",
+        "az_id": "use1-az2",
+        "cidr": "10.20.16.0/20",
+    },
+    "subnet-0fff5555aaaa6666b": {
+        "vpc_id": "vpc-0999999999999999a",
+        "az_id": "use1-az4",
+        "cidr": "10.30.0.0/20",
+    },
+}
+EXISTING_VPC_CONFIG = {
+    "existingVpcId": "vpc-0abc1234def567890",
+    "existingSubnetIds": ["subnet-0aaa1111bbbb2222c", "subnet-0ddd3333eeee4444f"],
+}
+EXISTING_CLUSTER_CONFIG = {
+    **EXISTING_VPC_CONFIG,
+    "existingClusterName": "platform-prod",
+    "existingNodeAsgNames": ["eks-ng-a-1234", "eks-ng-b-5678"],
+    "existingNodeSecurityGroupId": "sg-0123456789abcdef0",
+}
+ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/PLATFORM-PROD"
+
+
+def existing_account(oidc_provider: bool = False) -> FakeAccount:
+    """The provider's account with a VPC, subnets and the cluster `platform-prod` (with an IAM
+    OIDC provider for its issuer when asked)."""
+    return FakeAccount(
+        subnets=dict(EXISTING_SUBNETS),
+        vpcs={"vpc-0abc1234def567890": "10.20.0.0/16"},
+        clusters={"platform-prod": "https://ABCDEF.gr7.us-east-1.eks.amazonaws.com"},
+        oidc_providers={ISSUER} if oidc_provider else set(),
+    )
+
+
+def consumer_account() -> FakeAccount:
+    return FakeAccount(account_id=CONSUMER_ACCOUNT, azs=dict(AZS_BY_ACCOUNT[CONSUMER_ACCOUNT]))
+
+
+# Each documented variant: the keys it changes (None removes a key from the base config).
+PROVIDER_VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "private-only-cluster": {"clusterPublicAccessCidrs": []},
+    "vpc-endpoint-egress": {"nodeEgress": "vpc-endpoints", "workloadImage": ECR_IMAGE},
+    "existing-certificate": {"route53ZoneId": None, "certificateArn": CERT},
+    "tls-passthrough": {
+        "tlsMode": "passthrough",
+        "route53ZoneId": None,
+        "workloadImage": TLS_IMAGE,
+    },
+    "own-workload": {"deployWorkload": "false", "nodePort": "31000"},
+    "cloudtrail": {"createCloudTrail": "true"},
+    "monitoring-off": {"monitoring": "false"},
+    "ip-targets-irsa": {"targetMode": "ip"},
+    "ip-targets-pod-identity": {"targetMode": "ip", "lbControllerIdentity": "pod-identity"},
+    "existing-network": dict(EXISTING_VPC_CONFIG),
+    "existing-network-and-cluster": {
+        **EXISTING_CLUSTER_CONFIG,
+        "clusterPublicAccessCidrs": None,
+        "clusterAdminArns": None,
+    },
+    "existing-cluster-ip-targets": {
+        **EXISTING_CLUSTER_CONFIG,
+        "clusterPublicAccessCidrs": None,
+        "clusterAdminArns": None,
+        "targetMode": "ip",
+    },
+}
+CONSUMER_VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "vpc-link-v1": {"vpcLinkVersion": "v1"},
+    "api-key": {"apiAuthorization": "api-key"},
+    "no-account-role": {"manageApiGatewayAccount": "false"},
+    "monitoring-off": {"monitoring": "false"},
+    "explicit-endpoint-ips": {"endpointIps": ["10.0.0.77", "10.0.16.77"]},
+}
+PREFIXES = {"default": None, "longest": LONGEST_NAME, "shortest": SHORTEST_NAME}
+
+
+def config_of(base: dict[str, Any], changes: dict[str, Any], name: str | None) -> dict[str, Any]:
+    merged = {**base, **changes, **({"name": name} if name else {})}
+    return {k: v for k, v in merged.items() if v is not None}
+
+
+@functools.cache
+def provider_variant(variant: str, prefix: str = "default") -> ProgramRun:
+    changes = PROVIDER_VARIANTS[variant]
+    irsa = changes.get("targetMode") == "ip"
+    account = existing_account(oidc_provider=irsa) if "existingVpcId" in changes else None
+    config = config_of(PROVIDER_CONFIG, changes, PREFIXES[prefix])
+    return run_program(config, account=account, stack_name="provider")
+
+
+@functools.cache
+def consumer_variant(variant: str, prefix: str = "default") -> ProgramRun:
+    config = config_of(CONSUMER_CONFIG, CONSUMER_VARIANTS[variant], PREFIXES[prefix])
+    return run_program(
+        config,
+        account=consumer_account(),
+        stacks={PROVIDER_STACK: provider_variant("default", prefix).exports},
+        stack_name="consumer",
+    )
+
+
+@functools.cache
+def accepting_provider(prefix: str = "default") -> ProgramRun:
+    """The provider's second run, accepting the default consumer's endpoint."""
+    consumer = f"organization/xacct/consumer-{prefix}"
+    config = config_of(PROVIDER_CONFIG, {"consumerStacks": [consumer]}, PREFIXES[prefix])
+    return run_program(
+        config,
+        stacks={consumer: consumer_variant("default", prefix).exports},
+        stack_name="provider",
+    )
