@@ -518,8 +518,9 @@ def _check_public_cidr(item: str) -> str | None:
         return "opens the endpoint to the whole internet: list the CIDRs that need it"
     if any(network.overlaps(private) for private in NOT_INTERNET_SOURCES):
         return (
-            "is not a public range: the public endpoint only ever sees public source addresses "
-            "(runners inside the VPC reach the private endpoint; set [] for private only)"
+            "covers addresses that are not on the internet (RFC 1918, CGNAT, loopback, "
+            "link-local): the public endpoint only ever sees public source addresses (runners "
+            "inside the VPC reach the private endpoint; set [] for private only)"
         )
     return None
 

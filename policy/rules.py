@@ -680,7 +680,7 @@ EKS_TOKENS = (EKS_CLUSTER, EKS_COMPONENT)
     M,
     EKS_TOKENS,
     "EKS.1, CKV_AWS_38/39",
-    "The public API endpoint is off, or limited to named CIDRs (never 0.0.0.0/0).",
+    "The public API endpoint is off, or limited to named CIDRs covering at most a /8 together.",
 )
 def _eks_endpoint(token: str, props: Props, _: Config) -> Iterator[Finding]:
     public, cidrs, _key, _logs, _version = _eks_view(token, props)
@@ -693,9 +693,37 @@ def _eks_endpoint(token: str, props: Props, _: Config) -> Iterator[Finding]:
             "list the CIDRs that may reach the public "
             "endpoint (EKS opens it to 0.0.0.0/0 otherwise), or turn it off",
         )
-    for cidr in _list(cidrs):
-        if cidr in WORLD:
-            yield Finding("publicAccessCidrs", cidrs, "remove 0.0.0.0/0: name your runners' CIDRs")
+    covered = _coverage(_list(cidrs))
+    if covered is None:
+        yield Finding("publicAccessCidrs", cidrs, "list CIDR blocks (a.b.c.d/n)")
+    elif covered > PUBLIC_ENDPOINT_MAX_ADDRESSES:
+        yield Finding(
+            "publicAccessCidrs",
+            cidrs,
+            f"these CIDRs together open the endpoint to {covered:,} addresses (more than a /8: "
+            "the internet, whole or in pieces): name your runners' CIDRs",
+        )
+
+
+PUBLIC_ENDPOINT_MAX_ADDRESSES = 2**24
+"""What the CIDRs of a public endpoint may cover together (the stack config's bound too)."""
+
+
+def _coverage(cidrs: Sequence[Any]) -> int | None:
+    """How many IPv4 addresses the CIDRs cover together (overlaps once); None if one is not a
+    CIDR. An IPv6 block counts as the whole IPv4 internet: it is no runner's egress."""
+    networks: list[ipaddress.IPv4Network] = []
+    total = 0
+    for cidr in cidrs:
+        try:
+            network = ipaddress.ip_network(str(cidr), strict=False)
+        except ValueError:
+            return None
+        if isinstance(network, ipaddress.IPv6Network):
+            total = 2**32
+        else:
+            networks.append(network)
+    return max(total, sum(n.num_addresses for n in ipaddress.collapse_addresses(networks)))
 
 
 @resource_rule(

@@ -318,6 +318,92 @@ BAD_INPUT = [
         consumer(manageApiGatewayAccount="maybe"),
         "xacct:manageApiGatewayAccount: 'maybe' is not a boolean: expected true or false",
     ),
+    (
+        provider(name="p" * 18),
+        f"xacct:name: '{'p' * 18}' is not a resource name prefix: 3-17 of a-z, 0-9 and -, "
+        "starting with a letter (AWS names load balancers and target groups in 32 characters)",
+    ),
+    (
+        consumer(name="internal-api"),
+        "xacct:name: 'internal-api' would name the load balancers internal-...: ELB refuses "
+        "names that begin with 'internal-'; choose another prefix",
+    ),
+    (
+        provider(clusterPublicAccessCidrs=["32.0.0.0/3", "64.0.0.0/3"]),
+        "xacct:clusterPublicAccessCidrs: ['32.0.0.0/3', '64.0.0.0/3'] together cover "
+        "1,073,741,824 addresses, more than a /8 (16,777,216): that is the internet in pieces; "
+        "list the egress CIDRs of the runners that need the public endpoint",
+    ),
+    (
+        # The whole internet in two halves: each half holds private ranges as well.
+        provider(clusterPublicAccessCidrs=["0.0.0.0/1", "128.0.0.0/1"]),
+        "xacct:clusterPublicAccessCidrs[1]: '128.0.0.0/1' covers addresses that are not on the "
+        "internet (RFC 1918, CGNAT, loopback, link-local): the public endpoint only ever sees "
+        "public source addresses (runners inside the VPC reach the private endpoint; set [] "
+        "for private only)",
+    ),
+    (
+        provider(clusterPublicAccessCidrs=["10.20.0.0/16"]),
+        "xacct:clusterPublicAccessCidrs[0]: '10.20.0.0/16' covers addresses that are not on the "
+        "internet (RFC 1918, CGNAT, loopback, link-local): the public endpoint only ever sees "
+        "public source addresses (runners inside the VPC reach the private endpoint; set [] "
+        "for private only)",
+    ),
+    (
+        provider(clusterPublicAccessCidrs=["0.0.0.0/0"]),
+        "xacct:clusterPublicAccessCidrs[0]: '0.0.0.0/0' opens the endpoint to the whole "
+        "internet: list the CIDRs that need it",
+    ),
+    (
+        provider(tlsMode="passthrough", route53ZoneId=None),
+        "xacct:tlsMode: 'passthrough' with the sample workload, which serves plain HTTP on "
+        "xacct:workloadPort: no request could ever succeed. A passthrough backend terminates "
+        "TLS itself on xacct:workloadPort with a certificate valid for xacct:tlsServerName (and "
+        "answers HTTPS health checks on /): set xacct:workloadImage to such an image, "
+        "xacct:deployWorkload false for your own, or xacct:tlsMode tls",
+    ),
+    (
+        provider(nodeEgress="vpc-endpoints"),
+        "xacct:workloadImage: 'public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine' cannot be "
+        "pulled with xacct:nodeEgress vpc-endpoints: the nodes reach only ECR in their own "
+        "region (<account>.dkr.ecr.<region>.amazonaws.com/...), and no VPC endpoint reaches "
+        "ECR Public or Docker Hub; push the image to an ECR repository in this region (or fill "
+        "one with an ECR pull-through cache rule, whose first pull needs an internet route), "
+        "or set xacct:nodeEgress nat",
+    ),
+    (
+        provider(nodeEgress="vpc-endpoints", workloadImage="nginxinc/nginx-unprivileged:1.27"),
+        "xacct:workloadImage: 'nginxinc/nginx-unprivileged:1.27' cannot be pulled with "
+        "xacct:nodeEgress vpc-endpoints: the nodes reach only ECR in their own region "
+        "(<account>.dkr.ecr.<region>.amazonaws.com/...), and no VPC endpoint reaches ECR Public "
+        "or Docker Hub; push the image to an ECR repository in this region (or fill one with an "
+        "ECR pull-through cache rule, whose first pull needs an internet route), or set "
+        "xacct:nodeEgress nat",
+    ),
+    (
+        provider(
+            nodeEgress="vpc-endpoints",
+            workloadImage="222222222222.dkr.ecr.us-east-1.amazonaws.com/backend:1",
+            targetMode="ip",
+        ),
+        "xacct:installLbController: 'true' with xacct:nodeEgress vpc-endpoints: the chart pulls "
+        "public.ecr.aws/eks/aws-load-balancer-controller from ECR Public, which no VPC endpoint "
+        "reaches; install the controller from an ECR copy in this region and set "
+        "xacct:installLbController false, or set xacct:nodeEgress nat",
+    ),
+    (
+        consumer(endpointIps=["10.0.0.300"]),
+        "xacct:endpointIps[0]: '10.0.0.300' is not an IPv4 address (e.g. 10.0.0.10)",
+    ),
+    (
+        consumer(endpointIps=["10.0.0.10", "10.0.16.10"], endpointHostNumber="12"),
+        "xacct:endpointHostNumber: must not be set with xacct:endpointIps (the addresses are "
+        "given one by one)",
+    ),
+    (
+        provider(endpointIps=["10.0.0.10"]),
+        "xacct:endpointIps: must not be set on a provider stack (xacct:role is provider)",
+    ),
 ]
 
 
@@ -326,6 +412,101 @@ def test_bad_input_is_named_with_its_value_and_what_is_expected(
     values: dict[str, Any], expected: str
 ) -> None:
     assert expected in problems(values)
+
+
+def test_public_endpoint_cidrs_may_overlap_and_stay_under_the_bound() -> None:
+    cidrs = ["198.51.100.0/24", "198.51.100.128/25", "1.0.0.0/9"]
+    s = parse_settings(raw(provider(clusterPublicAccessCidrs=cidrs)))
+    assert isinstance(s, ProviderSettings)
+    assert config.public_access_coverage(s.cluster.public_access_cidrs) == 2**23 + 256
+
+
+def test_an_ecr_image_of_another_region_is_refused_with_vpc_endpoint_egress() -> None:
+    image = "222222222222.dkr.ecr.eu-west-1.amazonaws.com/backend:1"
+    found = problems_with_aws(provider(nodeEgress="vpc-endpoints", workloadImage=image))
+    assert found == [
+        f"xacct:workloadImage: {image!r} is in ECR in eu-west-1, and xacct:nodeEgress "
+        "vpc-endpoints reaches only ECR in this stack's region us-east-1; push the image to an "
+        "ECR repository in this region (or fill one with an ECR pull-through cache rule, whose "
+        "first pull needs an internet route), or set xacct:nodeEgress nat"
+    ]
+
+
+def problems_with_aws(values: dict[str, Any], **aws: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw(values), aws={"region": "us-east-1", **aws})
+    return caught.value.problems
+
+
+ROLE = "arn:aws:iam::222222222222:role/deployer"
+BAD_AWS = [
+    (
+        {"regoin": "us-east-1"},
+        "aws:regoin: is not a setting of the AWS provider (pulumi-aws): did you mean aws:region?",
+    ),
+    ({"region": "mars-1"}, "aws:region: 'mars-1' is not an AWS region name such as us-east-1"),
+    ({"profile": "my profile"}, "aws:profile: 'my profile' is not a profile name of ~/.aws/config"),
+    (
+        {"assumeRole": json.dumps({"roleArn": ROLE})},
+        "aws:assumeRole: is not a setting of the AWS provider (pulumi-aws): pulumi-aws 7 reads "
+        "aws:assumeRoles, a list of {roleArn: ...}",
+    ),
+    (
+        {"assumeRoles": json.dumps({"roleArn": ROLE})},
+        f"aws:assumeRoles: '{json.dumps({'roleArn': ROLE})}' is not a list of roles: set it "
+        "with `pulumi config set --path 'aws:assumeRoles[0].roleArn' ARN`",
+    ),
+    (
+        {"assumeRoles": json.dumps([{"roleArn": "deployer"}])},
+        "aws:assumeRoles[0].roleArn: 'deployer' is not an IAM role ARN "
+        "(arn:aws:iam::<12 digits>:role/<name>)",
+    ),
+    (
+        {"assumeRoles": json.dumps([{"roleArn": ROLE}, {"roleArn": ROLE + "-2"}])},
+        "aws:assumeRoles: a chain of 2 roles: the Kubernetes provider signs in with `aws eks "
+        "get-token --role-arn`, which assumes one role from the profile or environment; use one "
+        "role, or a profile of ~/.aws/config that chains them (source_profile) as aws:profile",
+    ),
+    (
+        {"assumeRoles": json.dumps([{"roleArn": ROLE, "externalId": "x-1"}])},
+        "aws:assumeRoles[0].externalId: the Kubernetes provider signs in with `aws eks "
+        "get-token --role-arn`, which cannot pass an external id: use a profile of "
+        "~/.aws/config with role_arn and external_id as aws:profile",
+    ),
+]
+
+
+@pytest.mark.parametrize(("aws", "expected"), BAD_AWS)
+def test_bad_aws_settings_are_named(aws: dict[str, str], expected: str) -> None:
+    assert expected in problems_with_aws(provider(), **aws)
+
+
+def test_role_chains_are_fine_where_no_kubernetes_provider_signs_in() -> None:
+    chain = json.dumps([{"roleArn": ROLE}, {"roleArn": ROLE + "-2", "externalId": "x"}])
+    s = parse_settings(raw(consumer()), aws={"assumeRoles": chain, "region": "us-east-1"})
+    assert s.aws.role_arn == ROLE + "-2" and s.aws.region == "us-east-1"
+    s = parse_settings(
+        raw(provider(deployWorkload="false", nodePort="31000")), aws={"assumeRoles": chain}
+    )
+    assert s.aws.role_arn == ROLE + "-2"
+
+
+def test_profile_and_role_reach_the_settings() -> None:
+    s = parse_settings(
+        raw(provider()),
+        aws={"profile": "account-b", "assumeRoles": json.dumps([{"roleArn": ROLE}])},
+    )
+    assert (s.aws.profile, s.aws.role_arn, s.aws.region) == ("account-b", ROLE, None)
+
+
+def test_the_aws_keys_are_the_providers() -> None:
+    import importlib.util
+    import re
+
+    package = importlib.util.find_spec("pulumi_aws")
+    assert package is not None and package.origin is not None
+    source = (Path(package.origin).parent / "config" / "vars.py").read_text()
+    assert set(re.findall(r"__config__\.get\w*\('(\w+)'", source)) == config.AWS_PROVIDER_KEYS
 
 
 def test_every_problem_is_reported_at_once() -> None:

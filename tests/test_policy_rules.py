@@ -541,9 +541,39 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]},
         {},
         [
-            "eks:index:Cluster 'r': publicAccessCidrs is ['0.0.0.0/0']; remove 0.0.0.0/0: name "
-            "your runners' CIDRs"
+            "eks:index:Cluster 'r': publicAccessCidrs is ['0.0.0.0/0']; these CIDRs together "
+            "open the endpoint to 4,294,967,296 addresses (more than a /8: the internet, whole "
+            "or in pieces): name your runners' CIDRs"
         ],
+    ),
+    (
+        "eks-endpoint-restricted",
+        rules.EKS_COMPONENT,
+        {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/1", "128.0.0.0/1"]},
+        {},
+        [
+            "eks:index:Cluster 'r': publicAccessCidrs is ['0.0.0.0/1', '128.0.0.0/1']; these "
+            "CIDRs together open the endpoint to 4,294,967,296 addresses (more than a /8: the "
+            "internet, whole or in pieces): name your runners' CIDRs"
+        ],
+    ),
+    (
+        "eks-endpoint-restricted",
+        rules.EKS_CLUSTER,
+        {**EKS_OK, "vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["::/0"]}},
+        {},
+        [
+            "aws:eks/cluster:Cluster 'r': publicAccessCidrs is ['::/0']; these CIDRs together "
+            "open the endpoint to 4,294,967,296 addresses (more than a /8: the internet, whole "
+            "or in pieces): name your runners' CIDRs"
+        ],
+    ),
+    (
+        "eks-endpoint-restricted",
+        rules.EKS_COMPONENT,
+        {"endpointPublicAccess": True, "publicAccessCidrs": ["198.51.100.0/24", "2.0.0.0/9"]},
+        {},
+        [],
     ),
     ("eks-endpoint-restricted", rules.EKS_COMPONENT, {}, {}, []),  # the engine's empty props
     ("eks-secrets-encryption", rules.EKS_CLUSTER, EKS_OK, {}, []),
