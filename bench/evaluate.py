@@ -77,11 +77,11 @@ def main() -> None:
     eval_s, resources = 0.0, None
     if args.what != "floor":
         from xacct_ops.mocks import AZS_BY_ACCOUNT, CONSUMER_ACCOUNT, FakeAccount, run_program
-        from xacct_ops.plan import stack_config
+        from xacct_ops.plan import read_stack_file
 
         # The stacks as the stack files configure them.
-        provider_config = stack_config("provider", "provider")
-        consumer_config = stack_config("consumer", "consumer")
+        provider_config = read_stack_file("provider").config
+        consumer_config = read_stack_file("consumer").config
 
         if args.what == "provider":
             accounts, stacks = consumer_stacks(args.consumers)

@@ -17,7 +17,8 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 
 from components.config import ClusterSettings
-from components.lookups import AccountFacts
+from components.errors import StackError
+from components.lookups import AccountFacts, lookup
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -104,7 +105,7 @@ class PrivateClusterArgs:
     tags: dict[str, str] | None = None
 
 
-class OidcProviderMissingError(ValueError):
+class OidcProviderMissingError(StackError):
     """IRSA was asked for on a cluster without an IAM OIDC provider."""
 
 
@@ -142,7 +143,11 @@ class PrivateCluster(pulumi.ComponentResource):
 
     def _use_existing(self, args: PrivateClusterArgs) -> None:
         settings = args.settings
-        found = aws.eks.get_cluster(name=settings.name)
+        found = lookup(
+            f"xacct:existingClusterName: cannot read EKS cluster {settings.name!r} in this "
+            "account and region",
+            lambda: aws.eks.get_cluster(name=settings.name),
+        )
         self.cluster_name = pulumi.Output.from_input(settings.name)
         self.kubeconfig = pulumi.Output.secret(
             kubeconfig_for(

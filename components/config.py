@@ -15,7 +15,7 @@ import functools
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -23,6 +23,7 @@ from typing import Literal
 import yaml
 
 from components.aws_limits import LOG_RETENTION_DAYS, NAME_PREFIX_MAX
+from components.errors import StackError
 
 NAMESPACE = "xacct"
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
@@ -185,7 +186,7 @@ _PROFILE = re.compile(r"^[\w.@+=,-]{1,64}$")
 _ECR_IMAGE = re.compile(r"^\d{12}\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/")
 
 
-class ConfigError(ValueError):
+class ConfigError(StackError):
     """One or more config values are invalid; the message lists each with what is expected."""
 
     def __init__(self, problems: list[str]) -> None:
@@ -961,15 +962,22 @@ def _aws_json(value: str) -> object:
         return value
 
 
-def _aws(raw: Mapping[str, str], problems: list[str], uses_kubernetes: bool) -> AwsSettings:
-    """The `aws:*` keys the program relies on: the region, and the profile and role that the
-    Kubernetes provider's `aws eks get-token` must use too. Unknown keys are typos."""
-    for key in sorted(set(raw) - AWS_PROVIDER_KEYS):
+def unknown_aws_keys(keys: Iterable[str]) -> list[str]:
+    """`aws:` keys the AWS provider does not read (typos, keys of older versions)."""
+    problems = []
+    for key in sorted(set(keys) - AWS_PROVIDER_KEYS):
         close = difflib.get_close_matches(key, sorted(AWS_PROVIDER_KEYS), n=1)
         hint = f": did you mean aws:{close[0]}?" if close else ""
         if key == "assumeRole":
             hint = ": pulumi-aws 7 reads aws:assumeRoles, a list of {roleArn: ...}"
         problems.append(f"aws:{key}: is not a setting of the AWS provider (pulumi-aws){hint}")
+    return problems
+
+
+def _aws(raw: Mapping[str, str], problems: list[str], uses_kubernetes: bool) -> AwsSettings:
+    """The `aws:*` keys the program relies on: the region, and the profile and role that the
+    Kubernetes provider's `aws eks get-token` must use too. Unknown keys are typos."""
+    problems += unknown_aws_keys(raw)
     region = raw.get("region")
     if region is not None and not REGION.match(region):
         problems.append(f"aws:region: {region!r} is not an AWS region name such as us-east-1")

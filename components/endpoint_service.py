@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.errors import StackError
+
 
 @dataclass(frozen=True, kw_only=True)
 class EndpointServiceArgs:
@@ -60,7 +62,7 @@ class ConsumerConnection:
 _ENDPOINT_ID = re.compile(r"^vpce-[0-9a-f]{8,17}$")
 
 
-class AcceptanceError(ValueError):
+class AcceptanceError(StackError):
     """A consumer endpoint cannot be accepted (unknown account, malformed id)."""
 
 

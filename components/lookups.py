@@ -7,9 +7,15 @@ target per endpoint IP), and deciding that inside `apply` would mean creating re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pulumi_aws as aws
+
+from components.errors import StackError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,10 +55,21 @@ def account_facts() -> AccountFacts:
     )
 
 
+def lookup(what: str, call: Callable[[], T]) -> T:
+    """A data-source call whose failure is the user's to fix (a wrong id, a missing cluster)."""
+    try:
+        return call()
+    except Exception as error:  # the engine reports a failed invoke as a plain Exception
+        raise StackError(f"{what}: {error}") from error
+
+
 def subnet_facts(subnet_ids: tuple[str, ...]) -> list[SubnetFacts]:
     facts = []
     for subnet_id in subnet_ids:
-        subnet = aws.ec2.get_subnet(id=subnet_id)
+        subnet = lookup(
+            f"xacct:existingSubnetIds: cannot read subnet {subnet_id} in this account and region",
+            lambda subnet_id=subnet_id: aws.ec2.get_subnet(id=subnet_id),  # type: ignore[misc]
+        )
         facts.append(
             SubnetFacts(
                 id=subnet_id,
@@ -65,4 +82,8 @@ def subnet_facts(subnet_ids: tuple[str, ...]) -> list[SubnetFacts]:
 
 
 def vpc_cidr(vpc_id: str) -> str:
-    return aws.ec2.get_vpc(id=vpc_id).cidr_block
+    found = lookup(
+        f"xacct:existingVpcId: cannot read VPC {vpc_id} in this account and region",
+        lambda: aws.ec2.get_vpc(id=vpc_id),
+    )
+    return found.cidr_block

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import NetworkSettings, NodeEgress
+from components.errors import StackError
 from components.lookups import AccountFacts, SubnetFacts
 
 # Interface endpoints a private node group needs when it has no NAT: image pulls (ECR API and
@@ -30,7 +31,7 @@ NODE_INTERFACE_ENDPOINTS = (
 )
 
 
-class PlacementError(ValueError):
+class PlacementError(StackError):
     """The subnets cannot be placed as asked (AZ IDs, VPC membership, sizes)."""
 
 

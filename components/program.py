@@ -14,6 +14,7 @@ from components import outputs as keys
 from components.config import ConsumerSettings, ProviderSettings, Settings, load_settings
 from components.consumer import build_consumer_side, monitoring_exports
 from components.endpoint_service import ConsumerConnection
+from components.errors import StackError
 from components.lookups import AccountFacts, account_facts, subnet_facts, vpc_cidr
 from components.network import NetworkPlan, plan_network
 from components.provider import ProviderSide, ProviderSideArgs
@@ -106,6 +107,11 @@ def build(settings: Settings) -> dict[str, Any]:
 
 
 def main() -> None:
-    exports = build(load_settings())
+    """`pulumi up`'s entry: a problem the user must fix ends the run as one message listing
+    every problem, before any resource is registered, and without a Python traceback."""
+    try:
+        exports = build(load_settings())
+    except StackError as error:
+        raise pulumi.RunError(str(error)) from None
     for key, value in exports.items():
         pulumi.export(key, value)

@@ -14,8 +14,10 @@ from typing import Any
 import pulumi
 from pulumi.runtime.sync_await import _sync_await
 
+from components.errors import StackError
 
-class StackLinkError(ValueError):
+
+class StackLinkError(StackError):
     """A referenced stack is missing, or lacks an output this program needs."""
 
 

@@ -618,3 +618,28 @@ def test_stack_files_are_valid_settings(stack_file: str, kind: type) -> None:
 
 def test_project_file_is_found_from_the_package() -> None:
     assert Path(ROOT, "Pulumi.yaml") == config.PROJECT_FILE
+
+
+def test_a_bad_config_ends_pulumi_up_as_one_message_without_a_traceback() -> None:
+    import pulumi
+
+    from components import program
+    from xacct_ops.mocks import FakeAccount, RecordingMocks, RecordingMonitor, config_map
+
+    mocks = RecordingMocks(FakeAccount())
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(
+        mocks, project="xacct", stack="provider", preview=False, monitor=monitor
+    )
+    pulumi.runtime.set_all_config(config_map(provider(azCount="9", nodePort="1")))
+    # RunError is the SDK's "clean exit": the language host prints its message, no traceback.
+    with pytest.raises(pulumi.RunError) as caught:
+        program.main()
+    assert str(caught.value) == (
+        "invalid stack configuration:\n"
+        "  - xacct:azCount: 9 is out of range: expected 2 to 6: private subnets, one per "
+        "availability zone\n"
+        "  - xacct:nodePort: 1 is out of range: expected 30000 to 32767 (the Kubernetes NodePort "
+        "range)"
+    )
+    assert caught.value.__suppress_context__ and monitor.registrations == []

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from tests.conftest import ROOT
 from xacct_ops import automation
 from xacct_ops.cli import main
 from xacct_ops.orchestrate import Rollout, summarize
@@ -239,7 +241,8 @@ def test_plan_shows_both_stacks_counts_exports_gate_and_writes_the_diagram(tmp_p
     assert text.count("policy gate: PASS (0 mandatory") == 3
     assert "    xacct:provider:EndpointService  xacct-svc  (1 resources)" in text
     assert "  interfaceEndpointState = pendingAcceptance" in text
-    assert "plan: 3 stack runs, 0 mandatory policy violation(s)" in text
+    assert "plan: 3 stack runs, 0 mandatory policy violation(s), 0 AWS create-time" in text
+    assert text.count("AWS create-time rules: PASS (0 breach(es))") == 3
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for line in (x for x in readme.splitlines() if x.startswith("resources: ")):
         assert line in text, f"README's plan sample is stale: {line!r}"
@@ -248,7 +251,17 @@ def test_plan_shows_both_stacks_counts_exports_gate_and_writes_the_diagram(tmp_p
     assert "api.provider.example.com" in chart
 
 
+def project_copy(tmp_path: Path, **stack_files: dict[str, Any]) -> Path:
+    """The project's stack files in a directory of their own, plus the given ones."""
+    for name in ("provider", "consumer"):
+        shutil.copy(ROOT / f"Pulumi.{name}.yaml", tmp_path)
+    for stack, config in stack_files.items():
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    return tmp_path
+
+
 def test_plan_counts_each_consumer(tmp_path: Path) -> None:
+    consumer = yaml.safe_load((ROOT / "Pulumi.consumer.yaml").read_text())["config"]
     out = io.StringIO()
     main(
         [
@@ -261,11 +274,89 @@ def test_plan_counts_each_consumer(tmp_path: Path) -> None:
             str(tmp_path / "d.mmd"),
         ],
         out=out,
+        project_dir=project_copy(tmp_path, **{"consumer-b": consumer}),
     )
     text = out.getvalue()
     assert "=== consumer-b (up: endpoint, NLB, VPC link, API)" in text
     accepted = [line for line in text.splitlines() if line.startswith("  acceptedEndpointIds")]
     assert len(json.loads(accepted[-1].split(" = ")[1].replace("'", '"'))) == 2
+
+
+def plan_text(tmp_path: Path, *argv: str, **stack_files: dict[str, Any]) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(
+        [*argv, "plan", "--diagram", str(tmp_path / "d.mmd")],
+        out=out,
+        project_dir=project_copy(tmp_path, **stack_files),
+    )
+    return code, out.getvalue()
+
+
+def stack_file(name: str, **changes: Any) -> dict[str, Any]:
+    config = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())["config"]
+    return {k: v for k, v in {**config, **changes}.items() if v is not None}
+
+
+def test_plan_of_a_stack_without_a_file_names_the_stacks_that_have_one(tmp_path: Path) -> None:
+    code, text = plan_text(tmp_path, "--consumer-stack", "consmer")
+    assert code == 2
+    assert text == (
+        f"error: stack 'consmer': there is no Pulumi.consmer.yaml in {tmp_path}; the plan "
+        "reads the settings `pulumi up -s consmer` would read. Stacks with a file: consumer, "
+        "provider\n"
+    )
+
+
+def test_plan_refuses_a_region_aws_does_not_have(tmp_path: Path) -> None:
+    code, text = plan_text(tmp_path, provider=stack_file("provider", **{"aws:region": "mars-1"}))
+    assert code == 2
+    assert text.startswith(
+        "error: Pulumi.provider.yaml: aws:region 'mars-1' is not an AWS region the offline plan "
+        "knows: af-south-1, ap-east-1,"
+    )
+
+
+def test_plan_names_a_misspelt_region_key(tmp_path: Path) -> None:
+    config = stack_file("consumer", **{"aws:region": None, "aws:regoin": "us-east-1"})
+    code, text = plan_text(tmp_path, consumer=config)
+    assert code == 2
+    assert "error: Pulumi.consumer.yaml: aws:region is not set" in text
+    assert (
+        "  - aws:regoin: is not a setting of the AWS provider (pulumi-aws): did you mean " in text
+    )
+
+
+def test_plan_refuses_a_consumer_in_another_region_without_a_traceback(tmp_path: Path) -> None:
+    code, text = plan_text(tmp_path, consumer=stack_file("consumer", **{"aws:region": "eu-west-1"}))
+    assert code == 2
+    assert text == (
+        "error: provider stack 'organization/xacct/provider' is in us-east-1, this stack "
+        "deploys to eu-west-1: PrivateLink here is same-region, set aws:region to us-east-1\n"
+    )
+
+
+def test_plan_reports_a_consumer_without_a_provider_stack_as_the_program_does(
+    tmp_path: Path,
+) -> None:
+    code, text = plan_text(
+        tmp_path, consumer=stack_file("consumer", **{"xacct:providerStack": None})
+    )
+    assert code == 2
+    assert text.startswith(
+        "error: invalid stack configuration:\n  - xacct:providerStack: is required"
+    )
+
+
+def test_plan_deploys_where_the_stack_files_say(tmp_path: Path) -> None:
+    code, text = plan_text(
+        tmp_path,
+        provider=stack_file("provider", **{"aws:region": "eu-west-1"}),
+        consumer=stack_file("consumer", **{"aws:region": "eu-west-1"}),
+    )
+    assert code == 0, text
+    assert "  providerRegion = eu-west-1" in text and "  consumerRegion = eu-west-1" in text
+    assert "  serviceAvailabilityZoneIds = ['euw1-az1', 'euw1-az2']" in text
+    assert "us-east-1" not in text
 
 
 def test_plan_runs_from_the_command_line(tmp_path: Path) -> None:
@@ -277,7 +368,7 @@ def test_plan_runs_from_the_command_line(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert "plan: 3 stack runs, 0 mandatory policy violation(s)" in done.stdout
+    assert "plan: 3 stack runs, 0 mandatory policy violation(s), 0 AWS" in done.stdout
 
 
 @pytest.mark.cli

@@ -12,6 +12,7 @@ import pytest
 from components import outputs as keys
 from components.cluster import CLUSTER_ADMIN_POLICY
 from components.config import ConfigError
+from components.errors import StackError
 from components.network import PlacementError
 from tests.conftest import PROVIDER_CONFIG
 from tests.support.variants import (
@@ -128,6 +129,19 @@ def test_existing_subnet_outside_the_vpc_is_refused_before_any_resource() -> Non
             registrations=seen,
         )
     assert seen == []
+
+
+def test_a_subnet_the_account_does_not_have_is_named() -> None:
+    missing = "subnet-0123456789abcdef0"
+    with pytest.raises(StackError) as caught:
+        provider_run(
+            existing_account(),
+            **{**EXISTING_VPC_CONFIG, "existingSubnetIds": ["subnet-0aaa1111bbbb2222c", missing]},
+        )
+    assert str(caught.value) == (
+        f"xacct:existingSubnetIds: cannot read subnet {missing} in this account and region: "
+        f"invoke of aws:ec2/getSubnet:getSubnet failed: no matching EC2 Subnet found: {missing} ()"
+    )
 
 
 def test_az_count_above_the_region_is_refused() -> None:

@@ -103,13 +103,18 @@ def main(
     out: TextIO = sys.stdout,
     make_stacks: Callable[[TextIO], Stacks] | None = None,
     confirm: Callable[[str], str] = input,
+    project_dir: Path = PROJECT_DIR,
 ) -> int:
     args = parser().parse_args(argv)
     if args.command == "plan":
         from xacct_ops.plan import run_plan
 
         return run_plan(
-            out, args.provider_stack, tuple(args.consumers or ["consumer"]), args.diagram
+            out,
+            args.provider_stack,
+            tuple(args.consumers or ["consumer"]),
+            args.diagram,
+            project_dir,
         )
 
     from xacct_ops.automation import AutomationStacks, SetupError

@@ -46,6 +46,77 @@ AZS_BY_ACCOUNT: dict[str, dict[str, str]] = {
 }
 DEFAULT_AZS = AZS_BY_ACCOUNT[PROVIDER_ACCOUNT]
 
+# The regions the offline plan can stand in for, with how many AZ IDs its fake accounts have.
+REGIONS: dict[str, int] = {
+    "us-east-1": 6,
+    "us-east-2": 3,
+    "us-west-1": 2,
+    "us-west-2": 4,
+    "ca-central-1": 3,
+    "ca-west-1": 3,
+    "mx-central-1": 3,
+    "sa-east-1": 3,
+    "eu-west-1": 3,
+    "eu-west-2": 3,
+    "eu-west-3": 3,
+    "eu-central-1": 3,
+    "eu-central-2": 3,
+    "eu-north-1": 3,
+    "eu-south-1": 3,
+    "eu-south-2": 3,
+    "il-central-1": 3,
+    "me-south-1": 3,
+    "me-central-1": 3,
+    "af-south-1": 3,
+    "ap-east-1": 3,
+    "ap-south-1": 3,
+    "ap-south-2": 3,
+    "ap-southeast-1": 3,
+    "ap-southeast-2": 3,
+    "ap-southeast-3": 3,
+    "ap-southeast-4": 3,
+    "ap-southeast-5": 3,
+    "ap-southeast-7": 3,
+    "ap-northeast-1": 3,
+    "ap-northeast-2": 4,
+    "ap-northeast-3": 3,
+    "us-gov-west-1": 3,
+    "us-gov-east-1": 3,
+}
+_DIRECTIONS = {
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+    "central": "c",
+    "northeast": "ne",
+    "northwest": "nw",
+    "southeast": "se",
+    "southwest": "sw",
+}
+
+
+def az_id_prefix(region: str) -> str:
+    """AWS's AZ ID prefix of a region: us-east-1 → use1, ap-southeast-2 → apse2,
+    us-gov-west-1 → usgw1."""
+    parts = region.split("-")
+    gov = "g" if parts[1] == "gov" else ""
+    direction = parts[-2]
+    return f"{parts[0]}{gov}{_DIRECTIONS[direction]}{parts[-1]}"
+
+
+def fake_azs(region: str, account_id: str) -> dict[str, str]:
+    """AZ ID → this account's name for it. us-east-1 keeps the fixed maps above; elsewhere the
+    consumer's names are rotated against the provider's, as AWS does per account."""
+    if region == REGION:
+        return dict(AZS_BY_ACCOUNT.get(account_id, DEFAULT_AZS))
+    ids = [f"{az_id_prefix(region)}-az{i}" for i in range(1, REGIONS[region] + 1)]
+    letters = [chr(ord("a") + i) for i in range(len(ids))]
+    if account_id == CONSUMER_ACCOUNT:
+        letters = letters[1:] + letters[:1]
+    return {az: f"{region}{letter}" for az, letter in zip(ids, letters, strict=True)}
+
+
 # Where Pulumi autonames a resource, the property that holds its physical name. Pulumi appends
 # "-" and 7 random hex characters to the logical name; the mocks do the same (deterministically),
 # so name lengths are what AWS will see.
@@ -555,8 +626,12 @@ class ProgramRun:
 
 
 def config_map(values: Mapping[str, Any]) -> dict[str, str]:
-    """`xacct:`-prefixed config as `pulumi config` stores it (lists and objects as JSON)."""
-    return {f"xacct:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+    """Config as `pulumi config` stores it (lists and objects as JSON): keys without a
+    namespace are `xacct:` keys; `aws:region` and the like keep theirs."""
+    return {
+        (k if ":" in k else f"xacct:{k}"): v if isinstance(v, str) else json.dumps(v)
+        for k, v in values.items()
+    }
 
 
 def run_program(

@@ -5,6 +5,7 @@ gate's result, and writes a Mermaid diagram of the data path. No Pulumi CLI, no 
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,15 +14,19 @@ from typing import Any, TextIO
 import yaml
 
 from components import outputs as keys
+from components.config import unknown_aws_keys
+from components.errors import StackError
 from policy.offline import Violation, evaluate
 from xacct_ops import PROJECT_DIR, policy_config_file
+from xacct_ops.aws_rules import Breach, check
 from xacct_ops.mocks import (
-    AZS_BY_ACCOUNT,
     CONSUMER_ACCOUNT,
     PROVIDER_ACCOUNT,
+    REGIONS,
     FakeAccount,
     ProgramRun,
     Registration,
+    fake_azs,
     run_program,
 )
 
@@ -34,15 +39,51 @@ class PlannedStack:
     stack: str
     run: ProgramRun
     violations: list[Violation]
+    breaches: list[Breach]
 
 
-def stack_config(stack: str, fallback: str) -> dict[str, Any]:
-    """The stack file's `xacct:*` settings (Pulumi.<stack>.yaml, else the fallback file)."""
-    path = PROJECT_DIR / f"Pulumi.{stack}.yaml"
+@dataclass(frozen=True)
+class StackFile:
+    """A stack's settings as `pulumi up -s <stack>` reads them from Pulumi.<stack>.yaml."""
+
+    stack: str
+    config: dict[str, Any]
+    """`xacct:` keys without their namespace, other namespaces (`aws:`) with theirs."""
+    region: str
+
+
+def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> StackFile:
+    """The named stack's file, or a StackError naming the stacks that have one."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.exists():
-        path = PROJECT_DIR / f"Pulumi.{fallback}.yaml"
-    values = (yaml.safe_load(path.read_text()) or {}).get("config", {})
-    return {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("xacct:")}
+        found = sorted(
+            p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml")
+        )
+        raise StackError(
+            f"stack {stack!r}: there is no {path.name} in {project_dir}; the plan reads the "
+            f"settings `pulumi up -s {stack}` would read. Stacks with a file: {', '.join(found)}"
+        )
+    values = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    config = {(k.split(":", 1)[1] if k.startswith("xacct:") else k): v for k, v in values.items()}
+    region = str(
+        config.get("aws:region")
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or ""
+    )
+    if not region:
+        typos = unknown_aws_keys(k.split(":", 1)[1] for k in config if k.startswith("aws:"))
+        raise StackError(
+            f"{path.name}: aws:region is not set (nor AWS_REGION): pulumi-aws needs a region, "
+            f"and so does the plan; `pulumi config set aws:region <region> -s {stack}`"
+            + "".join(f"\n  - {typo}" for typo in typos)
+        )
+    if region not in REGIONS:
+        raise StackError(
+            f"{path.name}: aws:region {region!r} is not an AWS region the offline plan knows: "
+            f"{', '.join(sorted(REGIONS))}"
+        )
+    return StackFile(stack=stack, config=config, region=region)
 
 
 def _policy_config(role: str) -> dict[str, Any]:
@@ -52,43 +93,51 @@ def _policy_config(role: str) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def _planned(title: str, stack: str, run: ProgramRun, role: str) -> PlannedStack:
+    return PlannedStack(
+        title,
+        stack,
+        run,
+        evaluate(run.registrations, _policy_config(role)),
+        check(run.registrations),
+    )
+
+
 def build_plan(
-    provider: str = "provider", consumers: tuple[str, ...] = ("consumer",)
+    provider: str = "provider",
+    consumers: tuple[str, ...] = ("consumer",),
+    project_dir: Path = PROJECT_DIR,
 ) -> list[PlannedStack]:
-    provider_config = stack_config(provider, "provider")
+    provider_file = read_stack_file(provider, project_dir)
+    consumer_files = [read_stack_file(c, project_dir) for c in consumers]
+    provider_config = provider_file.config
     consumer_accounts = list(provider_config.get("consumerAccountIds") or []) or [CONSUMER_ACCOUNT]
     provider_account = FakeAccount(
-        account_id=PROVIDER_ACCOUNT, azs=dict(AZS_BY_ACCOUNT[PROVIDER_ACCOUNT])
+        account_id=PROVIDER_ACCOUNT,
+        region=provider_file.region,
+        azs=fake_azs(provider_file.region, PROVIDER_ACCOUNT),
     )
     first = run_program(provider_config, account=provider_account, stack_name=provider)
-    plans = [
-        PlannedStack(
-            f"{provider} (1st up: publish the service)",
-            provider,
-            first,
-            evaluate(first.registrations, _policy_config("provider")),
-        )
-    ]
+    plans = [_planned(f"{provider} (1st up: publish the service)", provider, first, "provider")]
     consumer_exports: dict[str, dict[str, Any]] = {}
-    for index, consumer in enumerate(consumers):
+    for index, file in enumerate(consumer_files):
         account = FakeAccount(
             account_id=consumer_accounts[index % len(consumer_accounts)],
-            azs=dict(AZS_BY_ACCOUNT[CONSUMER_ACCOUNT]),
+            region=file.region,
+            azs=fake_azs(file.region, CONSUMER_ACCOUNT),
         )
-        config = stack_config(consumer, "consumer")
+        # Without xacct:providerStack the program reports it as required.
+        provider_stack = file.config.get("providerStack") or f"{QUALIFIER}/{provider}"
         run = run_program(
-            config,
+            file.config,
             account=account,
-            stack_name=consumer,
-            stacks={config["providerStack"]: first.exports},
+            stack_name=file.stack,
+            stacks={provider_stack: first.exports},
         )
-        consumer_exports[f"{QUALIFIER}/{consumer}"] = run.exports
+        consumer_exports[f"{QUALIFIER}/{file.stack}"] = run.exports
         plans.append(
-            PlannedStack(
-                f"{consumer} (up: endpoint, NLB, VPC link, API)",
-                consumer,
-                run,
-                evaluate(run.registrations, _policy_config("consumer")),
+            _planned(
+                f"{file.stack} (up: endpoint, NLB, VPC link, API)", file.stack, run, "consumer"
             )
         )
     accepting = {**provider_config, "consumerStacks": list(consumer_exports)}
@@ -96,11 +145,8 @@ def build_plan(
         accepting, account=provider_account, stack_name=provider, stacks=consumer_exports
     )
     plans.append(
-        PlannedStack(
-            f"{provider} (2nd up: accept the consumer endpoints)",
-            provider,
-            second,
-            evaluate(second.registrations, _policy_config("provider")),
+        _planned(
+            f"{provider} (2nd up: accept the consumer endpoints)", provider, second, "provider"
         )
     )
     return plans
@@ -126,9 +172,9 @@ def _count(urn: str, children: dict[str, list[Registration]]) -> int:
     return sum(1 + _count(c.urn, children) for c in children.get(urn, []))
 
 
-def print_plan(plans: list[PlannedStack], out: TextIO) -> int:
-    """Print the plan; return the number of mandatory violations."""
-    blocked = 0
+def print_plan(plans: list[PlannedStack], out: TextIO) -> tuple[int, int]:
+    """Print the plan; return the numbers of mandatory violations and AWS rule breaches."""
+    blocked = breaches = 0
     for plan in plans:
         run = plan.run
         custom = [r for r in run.registrations if r.custom]
@@ -154,7 +200,14 @@ def print_plan(plans: list[PlannedStack], out: TextIO) -> int:
         )
         for v in mandatory + advisory:
             out.write(f"  {v.level:9} {v.policy}: {v.message}\n")
-    return blocked
+        out.write(
+            f"AWS create-time rules: {'PASS' if not plan.breaches else 'FAIL'} "
+            f"({len(plan.breaches)} breach(es))\n"
+        )
+        for breach in plan.breaches:
+            out.write(f"  {breach}\n")
+        breaches += len(plan.breaches)
+    return blocked, breaches
 
 
 def mermaid(plans: list[PlannedStack]) -> str:
@@ -185,11 +238,24 @@ def mermaid(plans: list[PlannedStack]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_plan(out: TextIO, provider: str, consumers: tuple[str, ...], diagram: Path) -> int:
-    plans = build_plan(provider, consumers)
-    blocked = print_plan(plans, out)
+def run_plan(
+    out: TextIO,
+    provider: str,
+    consumers: tuple[str, ...],
+    diagram: Path,
+    project_dir: Path = PROJECT_DIR,
+) -> int:
+    try:
+        plans = build_plan(provider, consumers, project_dir)
+    except StackError as error:
+        out.write(f"error: {error}\n")
+        return 2
+    blocked, breaches = print_plan(plans, out)
     diagram.parent.mkdir(parents=True, exist_ok=True)
     diagram.write_text(mermaid(plans))
     out.write(f"\nMermaid diagram of the data path: {diagram}\n")
-    out.write(f"plan: {len(plans)} stack runs, {blocked} mandatory policy violation(s)\n")
-    return 1 if blocked else 0
+    out.write(
+        f"plan: {len(plans)} stack runs, {blocked} mandatory policy violation(s), {breaches} "
+        "AWS create-time breach(es)\n"
+    )
+    return 1 if blocked or breaches else 0
