@@ -16,9 +16,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 
-from components.config import ClusterSettings
+from components.aws_limits import EKS_UNSUPPORTED_AZ_IDS
+from components.config import AwsSettings, ClusterSettings, ConfigError
 from components.errors import StackError
-from components.lookups import AccountFacts, lookup
+from components.lookups import AccountFacts, NodeTypeFacts, lookup
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -29,8 +30,23 @@ NODE_MANAGED_POLICIES = (
 )
 
 
-def kubeconfig_for(name: str, endpoint: str, ca_data: str, region: str) -> str:
-    """A kubeconfig that authenticates with `aws eks get-token` as whoever runs Pulumi."""
+def kubeconfig_for(
+    name: str,
+    endpoint: str,
+    ca_data: str,
+    region: str,
+    credentials: AwsSettings | None = None,
+) -> str:
+    """A kubeconfig that authenticates with `aws eks get-token` as the stack does: with its
+    `aws:profile` and the role of its `aws:assumeRoles`, like pulumi-eks's `getKubeconfig`
+    (https://docs.aws.amazon.com/cli/latest/reference/eks/get-token.html: `--role-arn`, and the
+    global `--profile`). Without them the token is signed by whatever the environment holds."""
+    token_args = ["--region", region, "eks", "get-token", "--cluster-name", name]
+    token_args += ["--output", "json"]
+    if credentials is not None and credentials.role_arn:
+        token_args += ["--role-arn", credentials.role_arn]
+    if credentials is not None and credentials.profile:
+        token_args += ["--profile", credentials.profile]
     return json.dumps(
         {
             "apiVersion": "v1",
@@ -50,22 +66,101 @@ def kubeconfig_for(name: str, endpoint: str, ca_data: str, region: str) -> str:
                         "exec": {
                             "apiVersion": "client.authentication.k8s.io/v1beta1",
                             "command": "aws",
-                            "args": [
-                                "eks",
-                                "get-token",
-                                "--cluster-name",
-                                name,
-                                "--region",
-                                region,
-                                "--output",
-                                "json",
-                            ],
+                            "args": token_args,
                         }
                     },
                 }
             ],
         }
     )
+
+
+AMI_TYPES = {"x86_64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_STANDARD"}
+"""The managed node group's AMI type for each CPU architecture (EKS CreateNodegroup `amiType`;
+the instance type's architecture must be the AMI's)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodePlan:
+    """The node group as EC2 and EKS allow it in this region, decided before any resource."""
+
+    ami_type: str
+    addresses_per_node: int
+    """Addresses one node can take in its subnet: every interface filled by the VPC CNI."""
+
+
+def plan_nodes(
+    settings: ClusterSettings,
+    node_type: NodeTypeFacts,
+    versions: dict[str, str],
+    region: str,
+) -> NodePlan:
+    """Refuse before the cluster's fifteen minutes what EC2 and EKS would refuse after them."""
+    problems = []
+    if not node_type.offered_az_ids:
+        problems.append(
+            f"xacct:nodeInstanceType: {node_type.instance_type!r} is not an instance type EC2 "
+            f"offers in {region}"
+        )
+    architecture = next((a for a in node_type.architectures if a in AMI_TYPES), None)
+    if node_type.offered_az_ids and architecture is None:
+        problems.append(
+            f"xacct:nodeInstanceType: {node_type.instance_type!r} runs on "
+            f"{', '.join(node_type.architectures) or 'an unknown architecture'}: managed nodes "
+            "here run Amazon Linux 2023 on x86_64 or arm64"
+        )
+    if settings.version not in versions:
+        offered = ", ".join(
+            f"{v} (extended support)" if status == "EXTENDED_SUPPORT" else v
+            for v, status in sorted(versions.items(), key=lambda item: _minor(item[0]))
+        )
+        problems.append(
+            f"xacct:kubernetesVersion: {settings.version!r} is not a version EKS offers in "
+            f"{region}: {offered}"
+        )
+    if problems:
+        raise ConfigError(problems)
+    if versions[settings.version] == "EXTENDED_SUPPORT":
+        pulumi.log.warn(
+            f"xacct:kubernetesVersion: {settings.version} is in EKS extended support, which "
+            "is billed at a higher hourly rate; plan the upgrade"
+        )
+    return NodePlan(
+        ami_type=AMI_TYPES[architecture or "x86_64"],
+        addresses_per_node=node_type.max_pod_addresses,
+    )
+
+
+def _minor(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
+def unusable_az_ids(az_ids: list[str], node_type: NodeTypeFacts) -> dict[str, str]:
+    """AZ IDs a created cluster cannot use, each with the reason."""
+    excluded = {}
+    for az in az_ids:
+        if az in EKS_UNSUPPORTED_AZ_IDS:
+            excluded[az] = "EKS does not create clusters there"
+        elif node_type.offered_az_ids and az not in node_type.offered_az_ids:
+            excluded[az] = f"{node_type.instance_type} is not offered there"
+    return excluded
+
+
+def secrets_key_policy(facts: AccountFacts) -> dict[str, object]:
+    """The account administers the key and grants its use through IAM (the cluster role's
+    policy names this key); no service principal is named here."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersThroughIam",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{facts.partition}:iam::{facts.account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
 
 
 def _trust(service: str) -> str:
@@ -100,6 +195,10 @@ class PrivateClusterArgs:
     subnet_ids: list[pulumi.Output[str]]
     log_retention_days: int
     log_kms_key_arn: pulumi.Input[str] | None = None
+    credentials: AwsSettings | None = None
+    """The stack's profile and role: the Kubernetes provider's kubeconfig signs in with them."""
+    nodes: NodePlan | None = None
+    """A created cluster's node group, as planned (None: an existing cluster)."""
     needs_oidc: bool = False
     """An existing cluster: look up its IAM OIDC provider (for IRSA), failing clearly if absent."""
     tags: dict[str, str] | None = None
@@ -155,6 +254,7 @@ class PrivateCluster(pulumi.ComponentResource):
                 found.endpoint,
                 found.certificate_authorities[0].data,
                 args.facts.region,
+                args.credentials,
             )
         )
         self.node_security_group_id = pulumi.Output.from_input(
@@ -189,6 +289,7 @@ class PrivateCluster(pulumi.ComponentResource):
             description=f"EKS secrets encryption for {settings.name}",
             enable_key_rotation=True,
             deletion_window_in_days=30,
+            policy=json.dumps(secrets_key_policy(facts)),
             tags=tags,
             opts=child,
         )
@@ -207,13 +308,13 @@ class PrivateCluster(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        aws.iam.RolePolicyAttachment(
+        cluster_policy = aws.iam.RolePolicyAttachment(
             f"{name}-cluster-policy",
             role=service_role.name,
             policy_arn=f"arn:{facts.partition}:iam::aws:policy/AmazonEKSClusterPolicy",
             opts=child,
         )
-        aws.iam.RolePolicy(
+        secrets_key_use = aws.iam.RolePolicy(
             f"{name}-cluster-secrets-key",
             role=service_role.id,
             policy=pulumi.Output.json_dumps(
@@ -278,7 +379,11 @@ class PrivateCluster(pulumi.ComponentResource):
             node_associate_public_ip_address=False,
             create_oidc_provider=True,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+            # The role's policies exist before the cluster and outlive it: EKS creates and
+            # deletes its network interfaces with them.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[log_group, cluster_policy, secrets_key_use]
+            ),
         )
 
         node_role = aws.iam.Role(
@@ -296,13 +401,16 @@ class PrivateCluster(pulumi.ComponentResource):
             )
             for policy in NODE_MANAGED_POLICIES
         ]
+        nodes = args.nodes or NodePlan(ami_type=AMI_TYPES["x86_64"], addresses_per_node=0)
         node_group = aws.eks.NodeGroup(
             f"{name}-nodes",
             cluster_name=settings.name,
+            # The nodes follow the cluster's version: raising it upgrades them after it.
+            version=settings.version,
             node_role_arn=node_role.arn,
             subnet_ids=args.subnet_ids,
             instance_types=[settings.node_instance_type],
-            ami_type="AL2023_x86_64_STANDARD",
+            ami_type=nodes.ami_type,
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
                 desired_size=settings.node_count,
                 min_size=settings.node_count,
@@ -314,7 +422,13 @@ class PrivateCluster(pulumi.ComponentResource):
         )
 
         self.cluster_name = pulumi.Output.from_input(settings.name)
-        self.kubeconfig = pulumi.Output.secret(cluster.kubeconfig_json)
+        # Not the exported kubeconfigJson: pulumi-eks leaves the profile out of that one.
+        self.kubeconfig = pulumi.Output.secret(
+            cluster.get_kubeconfig(
+                profile_name=args.credentials.profile if args.credentials else None,
+                role_arn=args.credentials.role_arn if args.credentials else None,
+            )
+        )
         # With skip_default_security_groups this is the EKS-created cluster security group,
         # which EKS puts on managed nodes that have no launch template.
         self.node_security_group_id = cluster.cluster_security_group_id

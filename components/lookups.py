@@ -87,3 +87,45 @@ def vpc_cidr(vpc_id: str) -> str:
         lambda: aws.ec2.get_vpc(id=vpc_id),
     )
     return found.cidr_block
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeTypeFacts:
+    """What EC2 says about the node group's instance type in this region."""
+
+    instance_type: str
+    offered_az_ids: tuple[str, ...]
+    """The AZ IDs that offer it (empty: not offered in this region, or no such type)."""
+    architectures: tuple[str, ...] = ()
+    max_network_interfaces: int = 0
+    ipv4_per_interface: int = 0
+
+    @property
+    def max_pod_addresses(self) -> int:
+        """The most VPC addresses one node can hold (the VPC CNI fills every interface)."""
+        return self.max_network_interfaces * self.ipv4_per_interface
+
+
+def node_type_facts(instance_type: str) -> NodeTypeFacts:
+    offerings = aws.ec2.get_instance_type_offerings(
+        filters=[{"name": "instance-type", "values": [instance_type]}],
+        location_type="availability-zone-id",
+    )
+    offered = tuple(sorted(set(offerings.locations)))
+    if not offered:
+        return NodeTypeFacts(instance_type=instance_type, offered_az_ids=())
+    found = aws.ec2.get_instance_type(instance_type=instance_type)
+    return NodeTypeFacts(
+        instance_type=instance_type,
+        offered_az_ids=offered,
+        architectures=tuple(found.supported_architectures or ()),
+        max_network_interfaces=int(found.maximum_network_interfaces or 0),
+        ipv4_per_interface=int(found.maximum_ipv4_addresses_per_interface or 0),
+    )
+
+
+def eks_versions() -> dict[str, str]:
+    """Kubernetes versions EKS offers in this region → their support status
+    (STANDARD_SUPPORT, EXTENDED_SUPPORT)."""
+    found = aws.eks.get_cluster_versions()
+    return {v.cluster_version: v.version_status for v in found.cluster_versions}

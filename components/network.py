@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_limits import SUBNET_RESERVED_ADDRESSES
 from components.config import NetworkSettings, NodeEgress
 from components.errors import StackError
 from components.lookups import AccountFacts, SubnetFacts
@@ -64,12 +66,21 @@ def plan_network(
     existing_vpc_cidr: str | None = None,
     allowed_az_ids: tuple[str, ...] | None = None,
     allowed_from: str = "",
+    excluded_az_ids: Mapping[str, str] | None = None,
+    min_az_count: int = 1,
 ) -> NetworkPlan:
-    """Choose subnets. `allowed_az_ids` limits them (the consumer: the service's AZ IDs)."""
-    region_az_ids = list(facts.az_names_by_id)
+    """Choose subnets. `allowed_az_ids` limits them (the consumer: the service's AZ IDs);
+    `excluded_az_ids` are AZ IDs the provider cannot use, each with the reason (EKS does not
+    create clusters there, the node type is not offered there); `min_az_count` is how many AZs
+    the subnets must span (the provider's cluster: two)."""
+    excluded = dict(excluded_az_ids or {})
+    region_az_ids = [az for az in facts.az_names_by_id if az not in excluded]
 
     def usable(az_id: str) -> bool:
         return allowed_az_ids is None or az_id in allowed_az_ids
+
+    def why_excluded() -> str:
+        return "; ".join(f"{az}: {why}" for az, why in sorted(excluded.items()))
 
     if not settings.create:
         assert existing is not None and existing_vpc_cidr is not None
@@ -78,6 +89,13 @@ def plan_network(
             raise PlacementError(
                 f"xacct:existingSubnetIds: {', '.join(wrong_vpc)} not in "
                 f"xacct:existingVpcId {settings.existing_vpc_id}"
+            )
+        refused = [s for s in existing if s.az_id in excluded]
+        if refused:
+            raise PlacementError(
+                "xacct:existingSubnetIds: "
+                + "; ".join(f"{s.id} is in {s.az_id}: {excluded[s.az_id]}" for s in refused)
+                + ". Use subnets in other availability zones."
             )
         chosen = [s for s in existing if usable(s.az_id)]
         if not chosen:
@@ -90,6 +108,12 @@ def plan_network(
         by_az: dict[str, SubnetFacts] = {}
         for subnet in chosen:  # an interface endpoint takes one subnet per AZ
             by_az.setdefault(subnet.az_id, subnet)
+        if len(by_az) < min_az_count:
+            raise PlacementError(
+                f"xacct:existingSubnetIds: the subnets span {len(by_az)} availability zone(s) "
+                f"({', '.join(sorted(by_az))}); the cluster and the NLB need subnets in at least "
+                f"{min_az_count} different ones"
+            )
         return NetworkPlan(
             vpc_cidr=existing_vpc_cidr,
             existing_vpc_id=settings.existing_vpc_id,
@@ -117,9 +141,10 @@ def plan_network(
             "subnets in one of this account's AZ IDs."
         )
     if allowed_az_ids is None and len(candidates) < settings.az_count:
+        left_out = f"; not usable here: {why_excluded()}" if excluded else ""
         raise PlacementError(
-            f"xacct:azCount: {settings.az_count} is more than the {len(candidates)} "
-            f"availability zones of {facts.region} ({', '.join(candidates)})"
+            f"xacct:azCount: {settings.az_count} is more than the {len(candidates)} usable "
+            f"availability zones of {facts.region} ({', '.join(candidates) or 'none'}){left_out}"
         )
     az_ids = candidates[: settings.az_count]
     blocks = list(ipaddress.ip_network(settings.vpc_cidr).subnets(prefixlen_diff=4))
@@ -132,6 +157,30 @@ def plan_network(
             for i, az in enumerate(az_ids)
         ),
         public_cidrs=tuple(str(blocks[8 + i]) for i in range(len(az_ids))) if nat else (),
+    )
+
+
+def check_capacity(plan: NetworkPlan, needs: list[tuple[str, int]]) -> None:
+    """Every private subnet must hold what the stack puts in it, plus what AWS reserves.
+    `needs` names each tenant with its addresses per subnet (EKS's six, the NLB's eight, ...)."""
+    total = SUBNET_RESERVED_ADDRESSES + sum(count for _, count in needs)
+    small = [s for s in plan.subnets if ipaddress.ip_network(s.cidr).num_addresses < total]
+    if not small:
+        return
+    tenants = ", ".join(f"{what} {count}" for what, count in needs)
+    holds = f"each private subnet must hold {total} addresses (AWS reserves 5; {tenants})"
+    bits = 32 - (total - 1).bit_length()
+    if plan.existing_vpc_id is None:
+        subnet = ipaddress.ip_network(small[0].cidr)
+        raise PlacementError(
+            f"xacct:vpcCidr: {plan.vpc_cidr!r} gives each private subnet a /{subnet.prefixlen} "
+            f"({subnet.num_addresses} addresses), and {holds}: use a /{bits - 4} or larger VPC "
+            "(its private subnets are a sixteenth of it)"
+        )
+    raise PlacementError(
+        "xacct:existingSubnetIds: "
+        + ", ".join(f"{s.existing_id} ({s.cidr})" for s in small)
+        + f" too small: {holds}; use subnets of /{bits} or larger"
     )
 
 

@@ -11,12 +11,26 @@ from typing import Any
 import pulumi
 
 from components import outputs as keys
+from components.aws_limits import EKS_SUBNET_FREE_ADDRESSES, NLB_SUBNET_FREE_ADDRESSES
+from components.cluster import NodePlan, plan_nodes, unusable_az_ids
 from components.config import ConsumerSettings, ProviderSettings, Settings, load_settings
 from components.consumer import build_consumer_side, monitoring_exports
 from components.endpoint_service import ConsumerConnection
 from components.errors import StackError
-from components.lookups import AccountFacts, account_facts, subnet_facts, vpc_cidr
-from components.network import NetworkPlan, plan_network
+from components.lookups import (
+    AccountFacts,
+    account_facts,
+    eks_versions,
+    node_type_facts,
+    subnet_facts,
+    vpc_cidr,
+)
+from components.network import (
+    NODE_INTERFACE_ENDPOINTS,
+    NetworkPlan,
+    check_capacity,
+    plan_network,
+)
 from components.provider import ProviderSide, ProviderSideArgs
 from components.stack_link import read_stack_outputs
 
@@ -65,8 +79,36 @@ def read_consumer_connections(stacks: tuple[str, ...]) -> list[ConsumerConnectio
     return connections
 
 
+def provider_subnet_needs(
+    settings: ProviderSettings, plan: NetworkPlan, nodes: NodePlan | None
+) -> list[tuple[str, int]]:
+    """What each of the provider's private subnets holds, in addresses."""
+    needs = [("the NLB", NLB_SUBNET_FREE_ADDRESSES)]
+    if nodes is not None:
+        per_subnet = -(-(settings.cluster.node_count + 2) // len(plan.subnets))
+        needs = [
+            ("EKS", EKS_SUBNET_FREE_ADDRESSES),
+            *needs,
+            (
+                f"{per_subnet} node(s) of {nodes.addresses_per_node} "
+                f"({settings.cluster.node_instance_type}, up to nodeCount + 2 while updating)",
+                per_subnet * nodes.addresses_per_node,
+            ),
+        ]
+    if settings.network.node_egress == "vpc-endpoints":
+        needs.append(("the AWS service endpoints", len(NODE_INTERFACE_ENDPOINTS)))
+    return needs
+
+
 def build_provider(settings: ProviderSettings, facts: AccountFacts) -> dict[str, Any]:
-    plan = _plan(settings, facts)
+    nodes = None
+    excluded: dict[str, str] = {}
+    if not settings.cluster.existing:
+        node_type = node_type_facts(settings.cluster.node_instance_type)
+        nodes = plan_nodes(settings.cluster, node_type, eks_versions(), facts.region)
+        excluded = unusable_az_ids(list(facts.az_names_by_id), node_type)
+    plan = _plan(settings, facts, excluded_az_ids=excluded, min_az_count=2)
+    check_capacity(plan, provider_subnet_needs(settings, plan, nodes))
     connections = read_consumer_connections(settings.consumer_stacks)
     side = ProviderSide(
         settings.name,
@@ -74,6 +116,7 @@ def build_provider(settings: ProviderSettings, facts: AccountFacts) -> dict[str,
             settings=settings,
             facts=facts,
             plan=plan,
+            nodes=nodes,
             connections=connections,
             tags=_tags(settings),
         ),

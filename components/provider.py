@@ -12,7 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.audit import AuditTrail, AuditTrailArgs
-from components.cluster import PrivateCluster, PrivateClusterArgs
+from components.cluster import NodePlan, PrivateCluster, PrivateClusterArgs
 from components.config import ProviderSettings
 from components.encryption import LogsKey, LogsKeyArgs
 from components.endpoint_service import (
@@ -40,6 +40,8 @@ class ProviderSideArgs:
     settings: ProviderSettings
     facts: AccountFacts
     plan: NetworkPlan
+    nodes: NodePlan | None
+    """The created cluster's node group as planned (None with an existing cluster)."""
     connections: list[ConsumerConnection]
     tags: dict[str, str]
 
@@ -87,6 +89,8 @@ class ProviderSide(pulumi.ComponentResource):
                 subnet_ids=network.subnet_ids,
                 log_retention_days=s.log_retention_days,
                 log_kms_key_arn=logs_key.arn,
+                credentials=s.aws,
+                nodes=args.nodes,
                 needs_oidc=(
                     s.targets.mode == "ip"
                     and s.targets.install_controller
@@ -157,6 +161,7 @@ class ProviderSide(pulumi.ComponentResource):
                     depends_on=[cluster],
                     target_group_arn=nlb.target_group_arn if ip_targets else None,
                     controller=controller,
+                    serves_tls=s.listener.tls_mode == "passthrough",
                 ),
                 opts=child,
             )

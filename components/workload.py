@@ -46,6 +46,8 @@ class WorkloadArgs:
     """IP targets: bind the Service's pods to this target group with a TargetGroupBinding."""
     controller: pulumi.Resource | None = None
     """IP targets: the controller's release (it installs the TargetGroupBinding CRD)."""
+    serves_tls: bool = False
+    """TLS passthrough: the pods terminate TLS, so their probes speak HTTPS."""
 
 
 class Workload(pulumi.ComponentResource):
@@ -95,7 +97,10 @@ class Workload(pulumi.ComponentResource):
                 )
             )
         probe = k8s.core.v1.ProbeArgs(
-            http_get=k8s.core.v1.HTTPGetActionArgs(path="/", port=s.port),
+            # The kubelet does not verify the certificate of an HTTPS probe.
+            http_get=k8s.core.v1.HTTPGetActionArgs(
+                path="/", port=s.port, scheme="HTTPS" if args.serves_tls else "HTTP"
+            ),
             period_seconds=10,
             timeout_seconds=2,
         )

@@ -18,6 +18,7 @@ from tests.support.variants import (
     CONSUMER_VARIANTS,
     PROVIDER_STACK,
     PROVIDER_VARIANTS,
+    VARIANT_PREFIX,
     consumer_account,
     consumer_variant,
     existing_account,
@@ -50,15 +51,18 @@ def describe(violations: list[Violation]) -> list[str]:
     return [f"{v.policy}: {v.message}" for v in violations]
 
 
+# The same runs as the AWS create-time rules judge (one worker, one run per variant).
+@pytest.mark.xdist_group("variants")
 @pytest.mark.parametrize("variant", PROVIDER_VARIANTS)
 def test_provider_variants_pass_the_gate(variant: str) -> None:
-    run = provider_variant(variant)
+    run = provider_variant(variant, VARIANT_PREFIX)
     assert describe(mandatory(evaluate(run.registrations))) == []
 
 
+@pytest.mark.xdist_group("variants")
 @pytest.mark.parametrize("variant", CONSUMER_VARIANTS)
 def test_consumer_variants_pass_the_gate(variant: str) -> None:
-    run = consumer_variant(variant)
+    run = consumer_variant(variant, VARIANT_PREFIX)
     assert describe(mandatory(evaluate(run.registrations))) == []
 
 

@@ -36,6 +36,7 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 ATTACHMENT = "aws:autoscaling/attachment:Attachment"
+ROLE_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 K8S_SERVICE = "kubernetes:core/v1:Service"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 
@@ -203,6 +204,145 @@ def test_cluster_role_is_passed_as_a_plain_id_and_may_use_only_its_key(run: Prog
     )
 
 
+def test_the_cluster_waits_for_its_roles_policies_and_they_outlive_it(run: ProgramRun) -> None:
+    cluster = run.one(EKS)
+    assert run.one(ROLE_ATTACHMENT, "cluster-policy").urn in cluster.dependencies
+    assert run.one("aws:iam/rolePolicy:RolePolicy", "secrets-key").urn in cluster.dependencies
+
+
+def test_the_secrets_key_has_an_explicit_policy_for_its_account_only(run: ProgramRun) -> None:
+    policy = as_json(run.one("aws:kms/key:Key", "secrets").inputs["policy"])
+    assert policy["Statement"] == [
+        {
+            "Sid": "AccountAdministersThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+
+
+def test_nodes_follow_the_clusters_version_on_the_ami_of_their_architecture(
+    run: ProgramRun,
+) -> None:
+    assert run.one(NODE_GROUP).inputs["version"] == "1.33" == run.one(EKS).inputs["version"]
+    assert run.one(NODE_GROUP).inputs["amiType"] == "AL2023_x86_64_STANDARD"
+    graviton = provider_run(nodeInstanceType="m7g.large", kubernetesVersion="1.34")
+    assert graviton.one(NODE_GROUP).inputs["amiType"] == "AL2023_ARM_64_STANDARD"
+    assert graviton.one(NODE_GROUP).inputs["version"] == "1.34"
+
+
+# What EC2 and EKS would refuse only after the cluster's fifteen minutes, refused at once.
+BEFORE_THE_CLUSTER = [
+    (
+        {"nodeInstanceType": "t3.huge"},
+        "xacct:nodeInstanceType: 't3.huge' is not an instance type EC2 offers in us-east-1",
+    ),
+    (
+        {"kubernetesVersion": "1.10"},
+        "xacct:kubernetesVersion: '1.10' is not a version EKS offers in us-east-1: 1.31 "
+        "(extended support), 1.32, 1.33, 1.34",
+    ),
+]
+
+
+@pytest.mark.parametrize(("changes", "expected"), BEFORE_THE_CLUSTER)
+def test_what_eks_would_refuse_is_refused_before_any_resource(
+    changes: dict[str, str], expected: str
+) -> None:
+    seen: list[Registration] = []
+    with pytest.raises(ConfigError) as caught:
+        run_program({**PROVIDER_CONFIG, **changes}, stack_name="provider", registrations=seen)
+    assert caught.value.problems == [expected]
+    assert seen == []
+
+
+def test_an_architecture_without_an_eks_ami_is_refused() -> None:
+    account = FakeAccount(instance_types={"mac2.metal": ("arm64_mac", 8, 30)})
+    with pytest.raises(ConfigError) as caught:
+        provider_run(account, nodeInstanceType="mac2.metal")
+    assert caught.value.problems == [
+        "xacct:nodeInstanceType: 'mac2.metal' runs on arm64_mac: managed nodes here run Amazon "
+        "Linux 2023 on x86_64 or arm64"
+    ]
+
+
+def test_availability_zones_eks_refuses_are_skipped() -> None:
+    account = FakeAccount(
+        azs={"use1-az3": "us-east-1a", "use1-az4": "us-east-1b", "use1-az6": "us-east-1c"}
+    )
+    run = provider_run(account)
+    assert [s.inputs["availabilityZoneId"] for s in private_subnets(run)] == [
+        "use1-az4",
+        "use1-az6",
+    ]
+    assert run.exports[keys.SERVICE_AZ_IDS] == ["use1-az4", "use1-az6"]
+
+
+def test_availability_zones_without_the_node_type_are_skipped() -> None:
+    account = FakeAccount(offered_az_ids={"t3.medium": ("use1-az2", "use1-az4")})
+    run = provider_run(account)
+    assert run.exports[keys.SERVICE_AZ_IDS] == ["use1-az2", "use1-az4"]
+
+
+def test_fewer_than_two_usable_zones_is_a_config_error() -> None:
+    account = FakeAccount(
+        azs={"use1-az3": "us-east-1a", "use1-az1": "us-east-1b", "use1-az2": "us-east-1c"},
+        offered_az_ids={"t3.medium": ("use1-az1", "use1-az3")},
+    )
+    with pytest.raises(PlacementError) as caught:
+        provider_run(account)
+    assert str(caught.value) == (
+        "xacct:azCount: 2 is more than the 1 usable availability zones of us-east-1 (use1-az1); "
+        "not usable here: use1-az2: t3.medium is not offered there; use1-az3: EKS does not "
+        "create clusters there"
+    )
+
+
+def test_an_existing_subnet_where_eks_refuses_clusters_is_named() -> None:
+    account = existing_account()
+    account.subnets["subnet-0ddd3333eeee4444f"]["az_id"] = "use1-az3"
+    account.azs["use1-az3"] = "us-east-1e"
+    with pytest.raises(PlacementError) as caught:
+        provider_run(account, **EXISTING_VPC_CONFIG)
+    assert str(caught.value) == (
+        "xacct:existingSubnetIds: subnet-0ddd3333eeee4444f is in use1-az3: EKS does not create "
+        "clusters there. Use subnets in other availability zones."
+    )
+
+
+def test_existing_subnets_in_one_zone_are_refused() -> None:
+    account = existing_account()
+    account.subnets["subnet-0ddd3333eeee4444f"]["az_id"] = "use1-az1"
+    with pytest.raises(PlacementError, match=r"span 1 availability zone\(s\) \(use1-az1\)"):
+        provider_run(account, **EXISTING_VPC_CONFIG)
+
+
+def test_a_vpc_too_small_for_what_its_subnets_hold_is_refused() -> None:
+    with pytest.raises(PlacementError) as caught:
+        provider_run(vpcCidr="10.0.0.0/23")
+    assert str(caught.value) == (
+        "xacct:vpcCidr: '10.0.0.0/23' gives each private subnet a /27 (32 addresses), and each "
+        "private subnet must hold 55 addresses (AWS reserves 5; EKS 6, the NLB 8, 2 node(s) of "
+        "18 (t3.medium, up to nodeCount + 2 while updating) 36): use a /22 or larger VPC (its "
+        "private subnets are a sixteenth of it)"
+    )
+    assert len(private_subnets(provider_run(vpcCidr="10.0.0.0/22"))) == 2
+
+
+def test_existing_subnets_too_small_are_named() -> None:
+    account = existing_account()
+    account.subnets["subnet-0aaa1111bbbb2222c"]["cidr"] = "10.20.0.0/27"
+    with pytest.raises(PlacementError) as caught:
+        provider_run(account, **EXISTING_VPC_CONFIG)
+    assert str(caught.value) == (
+        "xacct:existingSubnetIds: subnet-0aaa1111bbbb2222c (10.20.0.0/27) too small: each "
+        "private subnet must hold 55 addresses (AWS reserves 5; EKS 6, the NLB 8, 2 node(s) of "
+        "18 (t3.medium, up to nodeCount + 2 while updating) 36); use subnets of /26 or larger"
+    )
+
+
 def test_admins_get_cluster_admin_through_access_entries(run: ProgramRun) -> None:
     assert CLUSTER_ADMIN_POLICY.endswith(":cluster-access-policy/AmazonEKSClusterAdminPolicy")
     entries = run.one(EKS).inputs["accessEntries"]
@@ -275,12 +415,49 @@ def test_existing_cluster_creates_no_cluster_and_targets_its_asgs() -> None:
     provider = run.one("pulumi:providers:kubernetes")
     kubeconfig = as_json(provider.inputs["kubeconfig"])
     assert kubeconfig["clusters"][0]["cluster"]["server"].startswith("https://ABCDEF")
-    assert kubeconfig["users"][0]["user"]["exec"]["args"][:4] == [
+    assert token_args(kubeconfig) == [
+        "--region",
+        "us-east-1",
         "eks",
         "get-token",
         "--cluster-name",
         "platform-prod",
+        "--output",
+        "json",
     ]
+
+
+def token_args(kubeconfig: Any) -> list[str]:
+    return list(as_json(kubeconfig)["users"][0]["user"]["exec"]["args"])
+
+
+DEPLOYER = "arn:aws:iam::222222222222:role/deployer"
+CREDENTIALS = {"aws:profile": "account-b", "aws:assumeRoles": [{"roleArn": DEPLOYER}]}
+
+
+def test_an_existing_clusters_kubeconfig_signs_in_with_the_stacks_profile_and_role() -> None:
+    run = provider_run(
+        existing_account(),
+        **{**EXISTING_CLUSTER_CONFIG, "clusterPublicAccessCidrs": None, "clusterAdminArns": None},
+        **CREDENTIALS,
+    )
+    args = token_args(run.one("pulumi:providers:kubernetes").inputs["kubeconfig"])
+    assert args[-4:] == ["--role-arn", DEPLOYER, "--profile", "account-b"]
+
+
+def test_a_created_clusters_kubeconfig_signs_in_with_the_stacks_profile_and_role() -> None:
+    run = provider_run(**CREDENTIALS)
+    # pulumi-eks's exported kubeconfig leaves the profile out on purpose: the provider must be
+    # built from getKubeconfig(profile_name=, role_arn=) instead.
+    assert run.calls == [
+        (
+            "eks:index:Cluster/getKubeconfig",
+            {"__self__": run.one(EKS).urn, "profileName": "account-b", "roleArn": DEPLOYER},
+        )
+    ]
+    args = token_args(run.one("pulumi:providers:kubernetes").inputs["kubeconfig"])
+    assert args[-4:] == ["--role", DEPLOYER, "--profile", "account-b"]
+    assert "--profile" not in token_args(run.one(EKS).outputs["kubeconfigJson"])
 
 
 def test_unknown_existing_cluster_fails() -> None:
@@ -302,9 +479,10 @@ def test_unknown_existing_cluster_fails() -> None:
 
 def test_workload_uses_the_cluster_kubeconfig_through_an_explicit_provider(run: ProgramRun) -> None:
     provider = run.one("pulumi:providers:kubernetes")
-    assert as_json(provider.inputs["kubeconfig"]) == json.loads(
-        run.one(EKS).outputs["kubeconfigJson"]
-    )
+    kubeconfig = as_json(provider.inputs["kubeconfig"])
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == run.one(EKS).outputs["endpoint"]
+    # No aws:profile or aws:assumeRoles: the environment's credentials, as for pulumi-aws.
+    assert token_args(kubeconfig)[-2:] == ["--output", "json"]
     for kind in ("kubernetes:core/v1:Namespace", DEPLOYMENT, K8S_SERVICE):
         resource = run.one(kind)
         assert resource.parent == run.one("xacct:workload:Workload").urn
@@ -321,7 +499,7 @@ def test_deployment_runs_non_root_with_probes_and_limits(run: ProgramRun) -> Non
         "readOnlyRootFilesystem": True,
         "capabilities": {"drop": ["ALL"]},
     }
-    assert container["readinessProbe"]["httpGet"] == {"path": "/", "port": 8080}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/", "port": 8080, "scheme": "HTTP"}
     assert container["resources"]["limits"] == {"cpu": "250m", "memory": "128Mi"}
     assert container["image"] == "public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine"
     namespace = run.one("kubernetes:core/v1:Namespace").inputs["metadata"]
@@ -439,6 +617,8 @@ def test_passthrough_is_plain_tcp_checked_over_https() -> None:
     # A TCP check would stay green for a backend that cannot answer a single request.
     assert run.one(TG).inputs["healthCheck"]["protocol"] == "HTTPS"
     assert run.one(TG).inputs["healthCheck"]["path"] == "/"
+    container = run.one(DEPLOYMENT).inputs["spec"]["template"]["spec"]["containers"][0]
+    assert container["livenessProbe"]["httpGet"]["scheme"] == "HTTPS"
     assert not run.of_type("aws:acm/certificate:Certificate")
 
 

@@ -207,7 +207,9 @@ class FakeAccount:
     instance_types: dict[str, tuple[str, int, int]] = field(
         default_factory=lambda: dict(INSTANCE_TYPES)
     )
-    """Offered in every AZ of the account: type → (architecture, max ENIs, IPv4 per ENI)."""
+    """type → (architecture, max ENIs, IPv4 per ENI), offered in every AZ of the account..."""
+    offered_az_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """...unless listed here: type → the only AZ IDs that offer it."""
     eks_versions: dict[str, str] = field(default_factory=lambda: dict(EKS_VERSIONS))
     """Kubernetes version → EKS support status."""
 
@@ -323,7 +325,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 for value in f["values"]
             }
             offered = [t for t in a.instance_types if t in wanted]
-            pairs = [(t, az) for t in offered for az in a.azs]
+            pairs = [(t, az) for t in offered for az in a.offered_az_ids.get(t, tuple(a.azs))]
             return {
                 "id": a.region,
                 "instanceTypes": [t for t, _ in pairs],

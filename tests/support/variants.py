@@ -54,7 +54,7 @@ def existing_account(oidc_provider: bool = False) -> FakeAccount:
     """The provider's account with a VPC, subnets and the cluster `platform-prod` (with an IAM
     OIDC provider for its issuer when asked)."""
     return FakeAccount(
-        subnets=dict(EXISTING_SUBNETS),
+        subnets={sid: dict(subnet) for sid, subnet in EXISTING_SUBNETS.items()},
         vpcs={"vpc-0abc1234def567890": "10.20.0.0/16"},
         clusters={"platform-prod": "https://ABCDEF.gr7.us-east-1.eks.amazonaws.com"},
         oidc_providers={ISSUER} if oidc_provider else set(),
@@ -103,6 +103,8 @@ CONSUMER_VARIANTS: dict[str, dict[str, Any]] = {
     "explicit-endpoint-ips": {"endpointIps": ["10.0.0.77", "10.0.16.77"]},
 }
 PREFIXES = {"default": None, "longest": LONGEST_NAME, "shortest": SHORTEST_NAME}
+VARIANT_PREFIX = "longest"
+"""The prefix variants are judged with: the longest, where every name is at its longest."""
 
 
 def config_of(base: dict[str, Any], changes: dict[str, Any], name: str | None) -> dict[str, Any]:
