@@ -34,13 +34,17 @@ class AuditTrail(pulumi.ComponentResource):
     ) -> None:
         super().__init__("xacct:audit:AuditTrail", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # The audit log outlives the stack: `pulumi destroy` leaves the bucket, its objects and
+        # every setting that protects them (public access block, versioning, encryption,
+        # policy) in place. README says how to remove them on purpose.
+        kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         facts, tags = args.facts, args.tags or {}
         trail_name = f"{name}-trail"
         trail_arn = (
             f"arn:{facts.partition}:cloudtrail:{facts.region}:{facts.account_id}:trail/{trail_name}"
         )
 
-        bucket = aws.s3.Bucket(f"{name}-trail", force_destroy=False, tags=tags, opts=child)
+        bucket = aws.s3.Bucket(f"{name}-trail", force_destroy=False, tags=tags, opts=kept)
         aws.s3.BucketPublicAccessBlock(
             f"{name}-trail",
             bucket=bucket.id,
@@ -48,13 +52,13 @@ class AuditTrail(pulumi.ComponentResource):
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
-            opts=child,
+            opts=kept,
         )
         aws.s3.BucketVersioning(
             f"{name}-trail",
             bucket=bucket.id,
             versioning_configuration={"status": "Enabled"},
-            opts=child,
+            opts=kept,
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-trail",
@@ -68,7 +72,7 @@ class AuditTrail(pulumi.ComponentResource):
                     "bucket_key_enabled": True,
                 }
             ],
-            opts=child,
+            opts=kept,
         )
         condition = {"StringEquals": {"aws:SourceArn": trail_arn}}
         bucket_policy = aws.s3.BucketPolicy(
@@ -112,7 +116,7 @@ class AuditTrail(pulumi.ComponentResource):
                     ],
                 }
             ),
-            opts=child,
+            opts=kept,
         )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-trail",

@@ -129,6 +129,8 @@ class ConsumerSide(pulumi.ComponentResource):
     """The consumer NLB."""
     monitoring: Monitoring | None
     """Alarms, their topic and the dashboard (None with xacct:monitoring false)."""
+    retained: list[pulumi.Output[str]]
+    """What `pulumi destroy` leaves in place on purpose (the region's API Gateway logging role)."""
 
     def __init__(
         self, name: str, args: ConsumerSideArgs, opts: pulumi.ResourceOptions | None = None
@@ -227,6 +229,7 @@ class ConsumerSide(pulumi.ComponentResource):
         self.api_id = api.api_id
         self.vpc_link_id = api.vpc_link_id
         self.nlb_arn = nlb.arn
+        self.retained = api.retained
         self.register_outputs(
             {
                 "endpoint_id": self.endpoint_id,
@@ -257,7 +260,7 @@ def build_consumer_side(
         allowed_az_ids=service.az_ids,
         allowed_from=f"the provider's endpoint service {service.service_name}",
     )
-    ips = pin_endpoint_ips(plan, settings.endpoint_host_number)
+    ips = pin_endpoint_ips(plan, settings.endpoint_host_number, settings.endpoint_ips)
     side = ConsumerSide(
         settings.name,
         ConsumerSideArgs(
@@ -281,6 +284,7 @@ def build_consumer_side(
         keys.VPC_LINK_ID: side.vpc_link_id,
         keys.CONSUMER_NLB_ARN: side.nlb_arn,
         keys.ENDPOINT_IPS: list(ips),
+        keys.RETAINED_ON_DESTROY: side.retained,
         **monitoring_exports(side.monitoring),
     }
 

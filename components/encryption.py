@@ -84,12 +84,16 @@ def logs_key_policy(facts: AccountFacts) -> dict[str, object]:
 @dataclass(frozen=True, kw_only=True)
 class LogsKeyArgs:
     facts: AccountFacts
+    retain: bool = False
+    """Keep the key when the stack is destroyed: it encrypts a retained audit trail."""
     tags: dict[str, str] | None = None
 
 
 class LogsKey(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     """The key ARN, for log groups, the trail and its bucket."""
+    retained: bool
+    """True when `pulumi destroy` leaves the key in place."""
 
     def __init__(
         self, name: str, args: LogsKeyArgs, opts: pulumi.ResourceOptions | None = None
@@ -102,7 +106,7 @@ class LogsKey(pulumi.ComponentResource):
             deletion_window_in_days=30,
             policy=json.dumps(logs_key_policy(args.facts)),
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain),
         )
         aws.kms.Alias(
             f"{name}-alias",
@@ -111,4 +115,5 @@ class LogsKey(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.arn = key.arn
+        self.retained = args.retain
         self.register_outputs({"arn": self.arn})

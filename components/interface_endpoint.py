@@ -20,8 +20,14 @@ from components.nlb import listener_options
 from components.security import allow_tcp
 
 
-def pin_endpoint_ips(plan: NetworkPlan, host_number: int) -> tuple[str, ...]:
-    """The endpoint ENI's IP in each subnet: that subnet's network address + `host_number`."""
+def pin_endpoint_ips(
+    plan: NetworkPlan, host_number: int, explicit: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """The endpoint ENI's IP in each subnet, in the order of `plan.subnets`: the address given
+    for that subnet (xacct:endpointIps), else its network address + `host_number`. AWS keeps the
+    first four and the last address of every subnet."""
+    if explicit:
+        return _explicit_ips(plan, explicit)
     ips = []
     for subnet in plan.subnets:
         network = ipaddress.ip_network(subnet.cidr)
@@ -33,6 +39,36 @@ def pin_endpoint_ips(plan: NetworkPlan, host_number: int) -> tuple[str, ...]:
             )
         ips.append(str(network.network_address + host_number))
     return tuple(ips)
+
+
+def _explicit_ips(plan: NetworkPlan, explicit: tuple[str, ...]) -> tuple[str, ...]:
+    by_subnet: dict[str, list[str]] = {s.cidr: [] for s in plan.subnets}
+    problems = []
+    for ip in explicit:
+        address = ipaddress.ip_address(ip)
+        home = next((c for c in by_subnet if address in ipaddress.ip_network(c)), None)
+        if home is None:
+            problems.append(f"{ip} is in none of the endpoint's subnets")
+            continue
+        network = ipaddress.ip_network(home)
+        if int(address) - int(network.network_address) < 4 or address == network.broadcast_address:
+            problems.append(f"{ip} is one AWS reserves in {home} (the first four and the last)")
+        by_subnet[home].append(ip)
+    for subnet in plan.subnets:
+        given = by_subnet[subnet.cidr]
+        if not given:
+            where = subnet.existing_id or subnet.az_id
+            problems.append(f"no address for subnet {where} ({subnet.cidr})")
+        elif len(given) > 1:
+            problems.append(f"{' and '.join(given)} are both in {subnet.cidr}: one per subnet")
+    if problems:
+        subnets = ", ".join(f"{s.existing_id or s.az_id} {s.cidr}" for s in plan.subnets)
+        raise PlacementError(
+            "xacct:endpointIps: "
+            + "; ".join(problems)
+            + f". Give one free address in each subnet the endpoint uses ({subnets})."
+        )
+    return tuple(by_subnet[s.cidr][0] for s in plan.subnets)
 
 
 @dataclass(frozen=True, kw_only=True)

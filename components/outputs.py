@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Final
 
+# both stacks
+RETAINED_ON_DESTROY: Final = "retainedOnDestroy"
+"""What `pulumi destroy` leaves in place on purpose (README: how to remove it)."""
+
 # provider stack (account B)
 ENDPOINT_SERVICE_NAME: Final = "endpointServiceName"
 ENDPOINT_SERVICE_ID: Final = "endpointServiceId"
@@ -35,6 +39,7 @@ PROVIDER_KEYS: Final = (
     ALLOWED_ACCOUNT_IDS,
     ACCEPTED_ENDPOINT_IDS,
     CLUSTER_NAME,
+    RETAINED_ON_DESTROY,
 )
 
 # What the consumer reads from the provider: a subset, so the provider can grow outputs freely.
@@ -72,6 +77,7 @@ CONSUMER_KEYS: Final = (
     VPC_LINK_ID,
     CONSUMER_NLB_ARN,
     ENDPOINT_IPS,
+    RETAINED_ON_DESTROY,
 )
 
 # What the provider reads from each consumer stack to accept its connection.

@@ -77,6 +77,8 @@ class PrivateApi(pulumi.ComponentResource):
     """The ApiName dimension of its CloudWatch metrics."""
     stage_name: pulumi.Output[str]
     """The Stage dimension."""
+    retained: list[pulumi.Output[str]]
+    """What `pulumi destroy` leaves in place on purpose (the region's API Gateway logging role)."""
 
     def __init__(
         self, name: str, args: PrivateApiArgs, opts: pulumi.ResourceOptions | None = None
@@ -85,6 +87,7 @@ class PrivateApi(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = args.tags or {}
 
+        self.retained: list[pulumi.Output[str]] = []
         account: list[pulumi.Resource] = []
         if args.manage_account:
             account = [self._cloudwatch_account(name, args, child)]
@@ -243,7 +246,10 @@ class PrivateApi(pulumi.ComponentResource):
     def _cloudwatch_account(
         self, name: str, args: PrivateApiArgs, child: pulumi.ResourceOptions
     ) -> aws.apigateway.Account:
-        """The region-wide CloudWatch role API Gateway logs with (once per account/region)."""
+        """The region-wide CloudWatch role API Gateway logs with (once per account/region).
+        Every API of the account and region logs through it, so `pulumi destroy` leaves the
+        role, its policy and the setting in place (deleting the setting resets it for all)."""
+        kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         role = aws.iam.Role(
             f"{name}-cloudwatch",
             assume_role_policy=json.dumps(
@@ -258,7 +264,7 @@ class PrivateApi(pulumi.ComponentResource):
                     ],
                 }
             ),
-            opts=child,
+            opts=kept,
         )
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-cloudwatch",
@@ -267,12 +273,15 @@ class PrivateApi(pulumi.ComponentResource):
                 f"arn:{args.facts.partition}:iam::aws:policy/service-role/"
                 "AmazonAPIGatewayPushToCloudWatchLogs"
             ),
-            opts=child,
+            opts=kept,
         )
+        self.retained.append(pulumi.Output.concat("IAM role ", role.name, " (API Gateway logging)"))
         return aws.apigateway.Account(
             f"{name}-account",
             cloudwatch_role_arn=role.arn,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[attachment], retain_on_delete=True
+            ),
         )
 
     def _usage_plan(

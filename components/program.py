@@ -134,6 +134,7 @@ def build_provider(settings: ProviderSettings, facts: AccountFacts) -> dict[str,
         keys.ALLOWED_ACCOUNT_IDS: list(settings.allowed_account_ids),
         keys.ACCEPTED_ENDPOINT_IDS: side.accepted_endpoint_ids,
         keys.CLUSTER_NAME: settings.cluster.name,
+        keys.RETAINED_ON_DESTROY: side.retained,
         **monitoring_exports(side.monitoring),
     }
 

@@ -59,6 +59,8 @@ class ProviderSide(pulumi.ComponentResource):
     """Consumer endpoints accepted by this stack (empty until consumer stacks are listed)."""
     monitoring: Monitoring | None
     """Alarms, their topic and the dashboard (None with xacct:monitoring false)."""
+    retained: list[pulumi.Output[str]]
+    """What `pulumi destroy` leaves in place on purpose (the audit trail's bucket and key)."""
 
     def __init__(
         self, name: str, args: ProviderSideArgs, opts: pulumi.ResourceOptions | None = None
@@ -67,7 +69,12 @@ class ProviderSide(pulumi.ComponentResource):
         s, facts, tags = args.settings, args.facts, args.tags
         child = pulumi.ResourceOptions(parent=self)
 
-        logs_key = LogsKey(f"{name}-logs", LogsKeyArgs(facts=facts, tags=tags), opts=child)
+        logs_key = LogsKey(
+            f"{name}-logs",
+            LogsKeyArgs(facts=facts, retain=s.create_cloudtrail, tags=tags),
+            opts=child,
+        )
+        self.retained: list[pulumi.Output[str]] = []
         network = PrivateNetwork(
             f"{name}-net",
             PrivateNetworkArgs(
@@ -187,7 +194,7 @@ class ProviderSide(pulumi.ComponentResource):
                 opts=child,
             ).accepted_endpoint_ids
         if s.create_cloudtrail:
-            AuditTrail(
+            trail = AuditTrail(
                 f"{name}-audit",
                 AuditTrailArgs(
                     facts=facts,
@@ -197,6 +204,10 @@ class ProviderSide(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+            self.retained = [
+                pulumi.Output.concat("S3 bucket ", trail.bucket_name, " (CloudTrail log files)"),
+                pulumi.Output.concat("KMS key ", logs_key.arn, " (encrypts those log files)"),
+            ]
 
         self.monitoring = None
         if s.monitoring.enabled:

@@ -28,6 +28,7 @@ PROVIDER_STACK = "organization/xacct/provider"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 NLB = "aws:lb/loadBalancer:LoadBalancer"
 TG = "aws:lb/targetGroup:TargetGroup"
+TG_ATTACHMENT = "aws:lb/targetGroupAttachment:TargetGroupAttachment"
 INTEGRATION = "aws:apigateway/integration:Integration"
 METHOD = "aws:apigateway/method:Method"
 STAGE = "aws:apigateway/stage:Stage"
@@ -301,9 +302,25 @@ def test_execution_log_group_exists_before_the_stage_logs(run: ProgramRun) -> No
     assert group.urn in run.one(STAGE).dependencies
 
 
+def test_destroy_leaves_the_regions_api_gateway_logging_in_place(run: ProgramRun) -> None:
+    # One setting per account and region, shared by every API there: deleting it would reset
+    # it for all of them.
+    kept = {r.type for r in run.registrations if r.retain_on_delete}
+    assert kept == {
+        "aws:apigateway/account:Account",
+        "aws:iam/role:Role",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    }
+    role = run.one("aws:iam/role:Role", "cloudwatch")
+    assert run.exports[keys.RETAINED_ON_DESTROY] == [
+        f"IAM role {role.outputs['name']} (API Gateway logging)"
+    ]
+
+
 def test_account_role_is_optional(provider_exports: dict[str, Any]) -> None:
     run = consumer_run(provider_exports, manageApiGatewayAccount="false")
     assert not run.of_type("aws:apigateway/account:Account")
+    assert run.exports[keys.RETAINED_ON_DESTROY] == []
 
 
 def test_deployment_waits_for_the_integrations(run: ProgramRun) -> None:
@@ -427,6 +444,86 @@ def test_existing_subnets_without_overlap_are_refused(provider_exports: dict[str
     message = str(caught.value)
     assert "Subnets are in ['use1-az4', 'use1-az6']" in message
     assert "is available in ['use1-az1', 'use1-az2']" in message
+
+
+def existing_consumer_vpc() -> tuple[FakeAccount, dict[str, Any]]:
+    account = consumer_account(
+        subnets={
+            "subnet-0ddd3333eeee4444f": {
+                "vpc_id": "vpc-0c0c0c0c0c0c0c0c0",
+                "az_id": "use1-az2",
+                "cidr": "10.50.1.0/24",
+            },
+            "subnet-0fff5555aaaa6666b": {
+                "vpc_id": "vpc-0c0c0c0c0c0c0c0c0",
+                "az_id": "use1-az1",
+                "cidr": "10.50.2.0/24",
+            },
+        },
+        vpcs={"vpc-0c0c0c0c0c0c0c0c0": "10.50.0.0/16"},
+    )
+    config = {
+        "existingVpcId": "vpc-0c0c0c0c0c0c0c0c0",
+        "existingSubnetIds": ["subnet-0ddd3333eeee4444f", "subnet-0fff5555aaaa6666b"],
+    }
+    return account, config
+
+
+def test_explicit_endpoint_ips_are_pinned_in_their_subnets(
+    provider_exports: dict[str, Any],
+) -> None:
+    account, config = existing_consumer_vpc()
+    run = consumer_run(
+        provider_exports, account, **config, endpointIps=["10.50.2.77", "10.50.1.200"]
+    )
+    assert run.one(ENDPOINT).inputs["subnetConfigurations"] == [
+        {"subnetId": "subnet-0ddd3333eeee4444f", "ipv4": "10.50.1.200"},
+        {"subnetId": "subnet-0fff5555aaaa6666b", "ipv4": "10.50.2.77"},
+    ]
+    targets = {a.inputs["targetId"] for a in run.of_type(TG_ATTACHMENT)}
+    assert targets == {"10.50.1.200", "10.50.2.77"}
+
+
+BAD_IPS = [
+    (
+        ["10.50.1.20", "10.50.9.20"],
+        "xacct:endpointIps: 10.50.9.20 is in none of the endpoint's subnets; no address for "
+        "subnet subnet-0fff5555aaaa6666b (10.50.2.0/24). Give one free address in each subnet "
+        "the endpoint uses (subnet-0ddd3333eeee4444f 10.50.1.0/24, subnet-0fff5555aaaa6666b "
+        "10.50.2.0/24).",
+    ),
+    (
+        ["10.50.1.3", "10.50.2.255"],
+        "xacct:endpointIps: 10.50.1.3 is one AWS reserves in 10.50.1.0/24 (the first four and "
+        "the last); 10.50.2.255 is one AWS reserves in 10.50.2.0/24 (the first four and the "
+        "last). Give one free address in each subnet the endpoint uses "
+        "(subnet-0ddd3333eeee4444f 10.50.1.0/24, subnet-0fff5555aaaa6666b 10.50.2.0/24).",
+    ),
+    (
+        ["10.50.1.20", "10.50.1.21", "10.50.2.20"],
+        "xacct:endpointIps: 10.50.1.20 and 10.50.1.21 are both in 10.50.1.0/24: one per subnet. "
+        "Give one free address in each subnet the endpoint uses (subnet-0ddd3333eeee4444f "
+        "10.50.1.0/24, subnet-0fff5555aaaa6666b 10.50.2.0/24).",
+    ),
+]
+
+
+@pytest.mark.parametrize(("ips", "expected"), BAD_IPS)
+def test_endpoint_ips_outside_their_subnets_are_refused(
+    provider_exports: dict[str, Any], ips: list[str], expected: str
+) -> None:
+    account, config = existing_consumer_vpc()
+    seen: list[Any] = []
+    with pytest.raises(PlacementError) as caught:
+        run_program(
+            {**CONSUMER_CONFIG, **config, "endpointIps": ips},
+            account=account,
+            stacks={PROVIDER_STACK: provider_exports},
+            stack_name="consumer",
+            registrations=seen,
+        )
+    assert str(caught.value) == expected
+    assert [r.type for r in seen] == ["pulumi:pulumi:StackReference"]
 
 
 def test_another_region_is_refused(provider_exports: dict[str, Any]) -> None:

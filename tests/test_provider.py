@@ -682,6 +682,34 @@ def test_trail_is_multi_region_validated_encrypted_and_sent_to_logs() -> None:
     assert "Condition" not in trust["Statement"][0]  # as AWS documents the CloudTrail role
 
 
+def test_destroy_keeps_the_audit_log_and_says_so() -> None:
+    run = provider_run(createCloudTrail="true")
+    bucket = run.one("aws:s3/bucket:Bucket")
+    # The bucket and every setting that protects its objects stay; so does the key that can
+    # still decrypt them (a deleted key would leave the retained log files unreadable).
+    kept = [r for r in run.registrations if r.retain_on_delete]
+    assert {r.type for r in kept} == {
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "aws:kms/key:Key",
+    }
+    assert run.one("aws:kms/key:Key", "logs").retain_on_delete
+    assert bucket.inputs["forceDestroy"] is False
+    key = run.one("aws:kms/key:Key", "logs").outputs["arn"]
+    assert run.exports[keys.RETAINED_ON_DESTROY] == [
+        f"S3 bucket {bucket.id} (CloudTrail log files)",
+        f"KMS key {key} (encrypts those log files)",
+    ]
+
+
+def test_without_a_trail_destroy_leaves_nothing(run: ProgramRun) -> None:
+    assert [r.name for r in run.registrations if r.retain_on_delete] == []
+    assert run.exports[keys.RETAINED_ON_DESTROY] == []
+
+
 def test_logs_key_lets_cloudtrail_create_an_encrypted_trail() -> None:
     key = json.loads(provider_run().one("aws:kms/key:Key", "logs").inputs["policy"])
     by_sid = {s["Sid"]: s for s in key["Statement"]}
