@@ -77,11 +77,22 @@ def rollout_of(args: argparse.Namespace) -> Rollout:
 
 
 def verify_all(stacks: Stacks, rollout: Rollout, out: TextIO, timeout: float) -> None:
-    from xacct_ops.verify import Accounts, format_table, session_for, verify_consumer
+    from xacct_ops.verify import (
+        Accounts,
+        format_table,
+        session_for,
+        verify_consumer,
+        verify_provider,
+    )
 
     provider_outputs = stacks.outputs(rollout.provider)
-    provider_session = session_for(stacks.get_config(rollout.provider))
+    provider_config = stacks.get_config(rollout.provider)
+    provider_session = session_for(provider_config)
     failed = 0
+    own = verify_provider(provider_session, provider_outputs, provider_config, timeout=timeout)
+    if own:
+        out.write(f"\n{rollout.provider}:\n{format_table(own)}\n")
+        failed += sum(not h.ok for h in own)
     for consumer in rollout.consumers:
         config = stacks.get_config(consumer)
         hops = verify_consumer(

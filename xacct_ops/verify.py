@@ -7,9 +7,11 @@ Stubber) and returns a `Hop` with pass/fail and a plain-language detail. States 
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +27,8 @@ class Hop:
     detail: str
     settled: bool = True
     """False when the state may still change (worth polling again)."""
+    skipped: bool = False
+    """Not checked from here (it does not fail verify; `detail` says why and how to check)."""
 
 
 def check_endpoint(ec2: Any, endpoint_id: str) -> Hop:
@@ -100,11 +104,12 @@ def check_targets(elbv2: Any, nlb_arn: str, label: str) -> Hop:
     )
 
 
-Opener = Callable[[urllib.request.Request, float], Any]
+Opener = Callable[..., Any]
+"""urlopen's shape: (request, timeout[, ssl context]) → a response."""
 
 
-def _open(request: urllib.request.Request, timeout: float) -> Any:
-    return urllib.request.urlopen(request, timeout=timeout)
+def _open(request: urllib.request.Request, timeout: float, context: Any = None) -> Any:
+    return urllib.request.urlopen(request, timeout=timeout, context=context)
 
 
 def check_api(
@@ -150,6 +155,159 @@ def check_api(
     )
 
 
+# Container states that do not mend by waiting: the reason is the answer.
+STUCK = frozenset(
+    {
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "InvalidImageName",
+        "CrashLoopBackOff",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+    }
+)
+WORKLOAD_LABEL = "app.kubernetes.io/name=xacct-backend"
+
+
+def eks_token(session: Any, cluster_name: str, region: str) -> str:
+    """What `aws eks get-token` prints: a presigned STS GetCallerIdentity URL naming the
+    cluster (x-k8s-aws-id), base64url-encoded behind `k8s-aws-v1.`."""
+    from botocore.signers import RequestSigner
+
+    sts = session.client("sts", region_name=region)
+    signer = RequestSigner(
+        sts.meta.service_model.service_id,
+        region,
+        "sts",
+        "v4",
+        session.get_credentials(),
+        sts.meta.events,
+    )
+    url = signer.generate_presigned_url(
+        {
+            "method": "GET",
+            "url": f"https://sts.{region}.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15",
+            "body": {},
+            "headers": {"x-k8s-aws-id": cluster_name},
+            "context": {},
+        },
+        region_name=region,
+        expires_in=60,
+        operation_name="",
+    )
+    return "k8s-aws-v1." + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
+
+
+def pods_hop(pods: Mapping[str, Any], deployments: Mapping[str, Any]) -> Hop:
+    """The workload's pods as the Kubernetes API lists them: all Ready, or why not."""
+    name = "workload pods Ready (B)"
+    items = list(pods.get("items") or [])
+    if not items:
+        failures = [
+            c.get("message", "")
+            for d in deployments.get("items") or []
+            for c in (d.get("status") or {}).get("conditions") or []
+            if c.get("type") == "ReplicaFailure" and c.get("status") == "True"
+        ]
+        if failures:  # e.g. forbidden by the namespace's restricted Pod Security Standard
+            return Hop(name, False, f"no pods: {' '.join(failures[0].split())[:200]}")
+        return Hop(name, False, "no pods yet", settled=False)
+    ready, stuck = 0, []
+    for pod in items:
+        status = pod.get("status") or {}
+        conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+        ready += conditions.get("Ready") == "True"
+        for container in status.get("containerStatuses") or []:
+            waiting = (container.get("state") or {}).get("waiting") or {}
+            if waiting.get("reason") in STUCK:
+                message = " ".join(str(waiting.get("message", "")).split())[:120]
+                stuck.append(f"{pod['metadata']['name']}: {waiting['reason']} {message}".strip())
+    detail = f"{ready}/{len(items)} Ready"
+    if ready == len(items):
+        return Hop(name, True, detail)
+    return Hop(name, False, "; ".join([detail, *stuck]), settled=bool(stuck))
+
+
+def check_workload(
+    session: Any,
+    cluster_name: str,
+    namespace: str,
+    *,
+    opener: Opener = _open,
+    timeout: float = 10.0,
+) -> Hop:
+    """The pods behind the provider NLB, read from the cluster's Kubernetes API as this
+    identity (it needs an EKS access entry). What no config check can know: an image that
+    cannot be pulled, a container that crashes or runs as root under `restricted`."""
+    import ssl
+
+    name = "workload pods Ready (B)"
+    cluster = session.client("eks").describe_cluster(name=cluster_name)["cluster"]
+    region = session.region_name or ""
+    token = eks_token(session, cluster_name, region)
+    context = ssl.create_default_context(
+        cadata=base64.b64decode(cluster["certificateAuthority"]["data"]).decode()
+    )
+    base = cluster["endpoint"].rstrip("/")
+
+    def get(path: str) -> Any:
+        request = urllib.request.Request(
+            f"{base}{path}", headers={"Authorization": f"Bearer {token}"}
+        )
+        with opener(request, timeout, context) as response:
+            return json.loads(response.read())
+
+    selector = urllib.parse.quote(WORKLOAD_LABEL, safe="")
+    try:
+        pods = get(f"/api/v1/namespaces/{namespace}/pods?labelSelector={selector}")
+        deployments = get(f"/apis/apps/v1/namespaces/{namespace}/deployments")
+    except urllib.error.HTTPError as error:
+        if error.code in (401, 403):
+            return Hop(
+                name,
+                False,
+                f"the Kubernetes API refused this identity ({error.code}): give it an EKS "
+                "access entry (xacct:clusterAdminArns) or read the pods with kubectl",
+            )
+        return Hop(name, False, f"the Kubernetes API answered {error.code}", settled=False)
+    except OSError as error:
+        reason = getattr(error, "reason", error)
+        if isinstance(reason, ssl.SSLError):  # reached, but not the cluster EKS describes
+            return Hop(name, False, f"TLS to the Kubernetes API at {base} failed: {reason}")
+        return Hop(
+            name,
+            True,
+            f"not checked: the Kubernetes API at {base} is not reachable from here ({error}); "
+            "its endpoint is private, or this runner is not in xacct:clusterPublicAccessCidrs. "
+            f"From inside the VPC: kubectl -n {namespace} get pods -l {WORKLOAD_LABEL}",
+            skipped=True,
+        )
+    return pods_hop(pods, deployments)
+
+
+def verify_provider(
+    session: Any,
+    provider_outputs: Mapping[str, Any],
+    provider_config: Mapping[str, str],
+    *,
+    timeout: float = 300.0,
+    opener: Opener = _open,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Hop]:
+    """The provider's own hops, once for all consumers: its workload's pods."""
+    if provider_config.get("xacct:deployWorkload", "true") == "false":
+        return []
+    namespace = provider_config.get("xacct:workloadNamespace") or "xacct"
+    check = guarded(
+        "workload pods Ready (B)",
+        lambda: check_workload(
+            session, provider_outputs[keys.CLUSTER_NAME], namespace, opener=opener
+        ),
+    )
+    return [wait_for(check, timeout, sleep=sleep)]
+
+
 def guarded(name: str, check: Callable[[], Hop]) -> Callable[[], Hop]:
     """An AWS error (not found, access denied) is a failed hop, not a crash of the table."""
     from botocore.exceptions import BotoCoreError, ClientError
@@ -183,7 +341,9 @@ def wait_for(
 def format_table(hops: list[Hop]) -> str:
     width = max(len(h.name) for h in hops)
     lines = [f"{'hop'.ljust(width)}  result  detail", f"{'-' * width}  ------  ------"]
-    lines += [f"{h.name.ljust(width)}  {'PASS' if h.ok else 'FAIL':6}  {h.detail}" for h in hops]
+    for h in hops:
+        result = "SKIP" if h.skipped else "PASS" if h.ok else "FAIL"
+        lines.append(f"{h.name.ljust(width)}  {result:6}  {h.detail}")
     return "\n".join(lines)
 
 
