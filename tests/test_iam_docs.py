@@ -1,0 +1,148 @@
+"""The deployer policies in docs/iam/: valid, within IAM's size limit, no wildcard writes, and
+allowing the create call of every named resource each stack registers, in every variant with
+the longest name prefix (so a renamed resource that the policy's name patterns no longer cover
+fails here, not halfway through a real `pulumi up`)."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.support.variants import (
+    CONSUMER_VARIANTS,
+    PROVIDER_VARIANTS,
+    VARIANT_PREFIX,
+    accepting_provider,
+    consumer_variant,
+    provider_variant,
+)
+from xacct_ops.mocks import Registration
+
+IAM = ROOT / "docs" / "iam"
+FILES = {
+    "provider": [IAM / "provider-deployer-policy-1.json", IAM / "provider-deployer-policy-2.json"],
+    "consumer": [IAM / "consumer-deployer-policy.json"],
+}
+MANAGED_POLICY_MAX = 6144  # characters without whitespace (IAM quotas)
+
+
+def statements(side: str) -> list[dict[str, Any]]:
+    return [s for path in FILES[side] for s in json.loads(path.read_text())["Statement"]]
+
+
+def as_list(value: Any) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def allows(side: str, action: str, arn: str) -> bool:
+    """Some Allow statement names the action (or a wildcard of it) on a matching resource."""
+    return any(
+        s["Effect"] == "Allow"
+        and any(fnmatch.fnmatchcase(action, a) for a in as_list(s["Action"]))
+        and any(fnmatch.fnmatchcase(arn, r) for r in as_list(s["Resource"]))
+        for s in statements(side)
+    )
+
+
+@pytest.mark.parametrize(
+    "path", [p for paths in FILES.values() for p in paths], ids=lambda p: p.name
+)
+def test_each_policy_is_a_valid_managed_policy(path: Path) -> None:
+    document = json.loads(path.read_text())
+    assert document["Version"] == "2012-10-17"
+    assert len(json.dumps(document, separators=(",", ":"))) <= MANAGED_POLICY_MAX
+    sids = [s["Sid"] for s in document["Statement"]]
+    assert len(sids) == len(set(sids)) and all(re.fullmatch(r"[A-Za-z0-9]+", s) for s in sids)
+    for statement in document["Statement"]:
+        for action in as_list(statement["Action"]):
+            _, _, name = action.partition(":")
+            assert action != "*" and name != "*", f"{statement['Sid']}: {action}"
+            if "*" in name:  # wildcards only for reads
+                assert re.fullmatch(r"(Describe|Get|List)\w*\*", name), action
+
+
+def arns(r: Registration, region: str, account: str) -> Iterator[tuple[str, str]]:
+    """(create action, ARN) of each named resource type the policies scope by name."""
+    named: dict[str, Callable[[], tuple[str, str]]] = {
+        "aws:cloudwatch/logGroup:LogGroup": lambda: (
+            "logs:CreateLogGroup",
+            f"arn:aws:logs:{region}:{account}:log-group:{r.inputs['name']}",
+        ),
+        "aws:kms/alias:Alias": lambda: (
+            "kms:CreateAlias",
+            f"arn:aws:kms:{region}:{account}:{r.inputs['name']}",
+        ),
+        "aws:cloudtrail/trail:Trail": lambda: (
+            "cloudtrail:CreateTrail",
+            f"arn:aws:cloudtrail:{region}:{account}:trail/{r.inputs['name']}",
+        ),
+        "aws:s3/bucket:Bucket": lambda: ("s3:CreateBucket", f"arn:aws:s3:::{r.outputs['bucket']}"),
+        "aws:cloudwatch/metricAlarm:MetricAlarm": lambda: (
+            "cloudwatch:PutMetricAlarm",
+            f"arn:aws:cloudwatch:{region}:{account}:alarm:{r.inputs['name']}",
+        ),
+        "aws:cloudwatch/dashboard:Dashboard": lambda: (
+            "cloudwatch:PutDashboard",
+            f"arn:aws:cloudwatch::{account}:dashboard/{r.inputs['dashboardName']}",
+        ),
+        "aws:sns/topic:Topic": lambda: (
+            "sns:CreateTopic",
+            f"arn:aws:sns:{region}:{account}:{r.outputs['name']}",
+        ),
+        "aws:iam/role:Role": lambda: (
+            "iam:CreateRole",
+            f"arn:aws:iam::{account}:role/{r.outputs['name']}",
+        ),
+        "aws:lb/loadBalancer:LoadBalancer": lambda: (
+            "elasticloadbalancing:CreateLoadBalancer",
+            r.outputs["arn"],
+        ),
+        "aws:lb/targetGroup:TargetGroup": lambda: (
+            "elasticloadbalancing:CreateTargetGroup",
+            r.outputs["arn"],
+        ),
+        "aws:ec2/vpcEndpointService:VpcEndpointService": lambda: (
+            "ec2:CreateVpcEndpointServiceConfiguration",
+            f"arn:aws:ec2:{region}:{account}:vpc-endpoint-service/{r.id}",
+        ),
+    }
+    if r.type in named:
+        yield named[r.type]()
+
+
+def runs(side: str) -> list[tuple[str, list[Registration]]]:
+    if side == "provider":
+        found = [(v, provider_variant(v, VARIANT_PREFIX).registrations) for v in PROVIDER_VARIANTS]
+        return [*found, ("accepting", accepting_provider(VARIANT_PREFIX).registrations)]
+    return [(v, consumer_variant(v, VARIANT_PREFIX).registrations) for v in CONSUMER_VARIANTS]
+
+
+@pytest.mark.xdist_group("variants")
+@pytest.mark.parametrize("side", ["provider", "consumer"])
+def test_the_policies_allow_creating_every_named_resource_of_every_variant(side: str) -> None:
+    refused = set()
+    checked = 0
+    for variant, registrations in runs(side):
+        for r in registrations:
+            for action, arn in arns(r, "us-east-1", "222222222222"):
+                checked += 1
+                if not allows(side, action, arn):
+                    refused.add(f"{variant}: {action} on {arn}")
+    assert checked > 20
+    assert sorted(refused) == []
+
+
+def test_a_name_outside_the_patterns_would_be_refused() -> None:
+    # The check above can fail: a log group outside /xacct/ or /aws/eks/ is not allowed.
+    assert allows("provider", "logs:CreateLogGroup", "arn:aws:logs:us-east-1:1:log-group:/xacct/a")
+    assert not allows("provider", "logs:CreateLogGroup", "arn:aws:logs:us-east-1:1:log-group:/b")
+    assert not allows(
+        "consumer", "cloudtrail:CreateTrail", "arn:aws:cloudtrail:us-east-1:1:trail/t"
+    )
