@@ -359,16 +359,27 @@ def test_plan_deploys_where_the_stack_files_say(tmp_path: Path) -> None:
     assert "us-east-1" not in text
 
 
-def test_plan_runs_from_the_command_line(tmp_path: Path) -> None:
+def test_plan_from_the_command_line_ends_a_bad_stack_without_a_traceback(tmp_path: Path) -> None:
+    # The full plan runs in-process above; here the module entry point, as a user starts it.
     done = subprocess.run(
-        [sys.executable, "-m", "xacct_ops", "plan", "--diagram", str(tmp_path / "d.mmd")],
+        [
+            sys.executable,
+            "-m",
+            "xacct_ops",
+            "--consumer-stack",
+            "consmer",
+            "plan",
+            "--diagram",
+            str(tmp_path / "d.mmd"),
+        ],
         capture_output=True,
         text=True,
         cwd=Path(__file__).resolve().parent.parent,
         timeout=120,
     )
-    assert done.returncode == 0, done.stderr
-    assert "plan: 3 stack runs, 0 mandatory policy violation(s), 0 AWS" in done.stdout
+    assert done.returncode == 2
+    assert done.stdout.startswith("error: stack 'consmer': there is no Pulumi.consmer.yaml")
+    assert "Traceback" not in done.stderr + done.stdout
 
 
 @pytest.mark.cli
