@@ -80,3 +80,16 @@ EC2_RULE_DESCRIPTION: Final = re.compile(r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=;{}!$*]{
 without `&` (UserIdGroupPair.Description,
 https://docs.aws.amazon.com/goto/WebAPI/ec2-2016-11-15/UserIdGroupPair). Rules to a CIDR
 (IpRange) allow `&`; the stricter set is used for every rule, so one description fits any rule."""
+
+VPC_LINK_V2_UNSUPPORTED_AZ_IDS: Final = frozenset({"use1-az3", "usw1-az2", "ape1-az1"})
+"""AZ IDs of regions where VPC link V2 is offered in the other AZs only (API Gateway's
+"Availability by Region" table lists use1-az1/2/4/5/6, usw1-az1/3, ape1-az2/3;
+https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-vpc-links-v2.html)."""
+
+API_GATEWAY_PORTS: Final = "80, 443 or 1024-65535"
+""""API Gateway supports the following endpoint ports: 80, 443 and 1024-65535" for HTTP(S)
+integrations (https://docs.aws.amazon.com/apigateway/latest/developerguide/setup-http-integrations.html)."""
+
+
+def api_gateway_port(port: int) -> bool:
+    return port in (80, 443) or 1024 <= port <= 65535

@@ -22,7 +22,12 @@ from typing import Literal
 
 import yaml
 
-from components.aws_limits import LOG_RETENTION_DAYS, NAME_PREFIX_MAX
+from components.aws_limits import (
+    API_GATEWAY_PORTS,
+    LOG_RETENTION_DAYS,
+    NAME_PREFIX_MAX,
+    api_gateway_port,
+)
 from components.errors import StackError
 
 NAMESPACE = "xacct"
@@ -685,6 +690,13 @@ def _listener(r: _Reader) -> ListenerSettings:
         or ""
     )
     port = r.integer("listenerPort", 1, 65535)
+    if not api_gateway_port(port):
+        r.fail(
+            "listenerPort",
+            port,
+            f"is not a port API Gateway integrations call: expected {API_GATEWAY_PORTS} (the "
+            "consumers' API calls https://<tlsServerName>:<listenerPort>/)",
+        )
     if mode == "passthrough":
         r.reject(
             ("certificateArn", "route53ZoneId", "tlsPolicy"),

@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 
 from components import outputs as keys
+from components.aws_limits import VPC_LINK_V2_UNSUPPORTED_AZ_IDS
 from components.config import ACCOUNT_ID, HOSTNAME, ConsumerSettings
 from components.encryption import LogsKey, LogsKeyArgs
 from components.interface_endpoint import (
@@ -44,6 +45,8 @@ class ProviderService:
     server_name: str
     account_id: str
     region: str
+    name_prefix: str = ""
+    """The provider's xacct:name (its fixed names start with it)."""
 
 
 def parse_provider_outputs(stack: str, values: Mapping[str, Any]) -> ProviderService:
@@ -87,6 +90,7 @@ def parse_provider_outputs(stack: str, values: Mapping[str, Any]) -> ProviderSer
         server_name=server_name,
         account_id=account,
         region=str(values[keys.PROVIDER_REGION]),
+        name_prefix=str(values[keys.NAME_PREFIX]),
     )
 
 
@@ -254,12 +258,23 @@ def build_consumer_side(
             f"provider stack {service.stack!r} is in {service.region}, this stack deploys to "
             f"{facts.region}: PrivateLink here is same-region, set aws:region to {service.region}"
         )
-    plan = plan_network_for(
-        settings,
-        facts,
-        allowed_az_ids=service.az_ids,
-        allowed_from=f"the provider's endpoint service {service.service_name}",
-    )
+    if service.account_id == facts.account_id and service.name_prefix == settings.name:
+        raise StackLinkError(
+            f"provider stack {service.stack!r} is in this account ({facts.account_id}) with the "
+            f"same xacct:name {settings.name!r}: their KMS alias, flow-log group and dashboard "
+            "would have the same names; set another xacct:name on this stack"
+        )
+    allowed = service.az_ids
+    allowed_from = f"the provider's endpoint service {service.service_name}"
+    if settings.vpc_link_version == "v2":
+        allowed = tuple(az for az in allowed if az not in VPC_LINK_V2_UNSUPPORTED_AZ_IDS)
+        if len(allowed) < len(service.az_ids):
+            left_out = sorted(set(service.az_ids) - set(allowed))
+            allowed_from += (
+                f" and VPC link v2 (not offered in {', '.join(left_out)}; "
+                "xacct:vpcLinkVersion v1 has no such limit)"
+            )
+    plan = plan_network_for(settings, facts, allowed_az_ids=allowed, allowed_from=allowed_from)
     ips = pin_endpoint_ips(plan, settings.endpoint_host_number, settings.endpoint_ips)
     side = ConsumerSide(
         settings.name,

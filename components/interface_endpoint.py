@@ -16,7 +16,7 @@ import pulumi_aws as aws
 
 from components.config import VpcLinkVersion
 from components.network import NetworkPlan, PlacementError
-from components.nlb import listener_options
+from components.nlb import HEALTH_CHECK_TIMEOUT, listener_options
 from components.security import allow_tcp
 
 
@@ -233,6 +233,7 @@ class ConsumerLoadBalancer(pulumi.ComponentResource):
                 protocol="TCP",
                 port="traffic-port",
                 interval=10,
+                timeout=HEALTH_CHECK_TIMEOUT,
                 healthy_threshold=3,
                 unhealthy_threshold=3,
             ),

@@ -129,3 +129,19 @@ def eks_versions() -> dict[str, str]:
     (STANDARD_SUPPORT, EXTENDED_SUPPORT)."""
     found = aws.eks.get_cluster_versions()
     return {v.cluster_version: v.version_status for v in found.cluster_versions}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZoneFacts:
+    zone_id: str
+    name: str
+    """Without the trailing dot."""
+    private: bool
+
+
+def hosted_zone(zone_id: str) -> ZoneFacts:
+    found = lookup(
+        f"xacct:route53ZoneId: cannot read hosted zone {zone_id} in this account",
+        lambda: aws.route53.get_zone(zone_id=zone_id),
+    )
+    return ZoneFacts(zone_id=zone_id, name=found.name.rstrip("."), private=bool(found.private_zone))

@@ -25,6 +25,7 @@ PROVIDER_REGION: Final = "providerRegion"
 ALLOWED_ACCOUNT_IDS: Final = "allowedAccountIds"
 ACCEPTED_ENDPOINT_IDS: Final = "acceptedEndpointIds"
 CLUSTER_NAME: Final = "clusterName"
+NAME_PREFIX: Final = "namePrefix"
 
 PROVIDER_KEYS: Final = (
     ENDPOINT_SERVICE_NAME,
@@ -39,6 +40,7 @@ PROVIDER_KEYS: Final = (
     ALLOWED_ACCOUNT_IDS,
     ACCEPTED_ENDPOINT_IDS,
     CLUSTER_NAME,
+    NAME_PREFIX,
     RETAINED_ON_DESTROY,
 )
 
@@ -50,6 +52,7 @@ PROVIDER_KEYS_READ_BY_CONSUMER: Final = (
     TLS_SERVER_NAME,
     PROVIDER_ACCOUNT_ID,
     PROVIDER_REGION,
+    NAME_PREFIX,
 )
 
 # consumer stack (account A)

@@ -21,6 +21,7 @@ from components.lookups import (
     AccountFacts,
     account_facts,
     eks_versions,
+    hosted_zone,
     node_type_facts,
     subnet_facts,
     vpc_cidr,
@@ -32,6 +33,7 @@ from components.network import (
     plan_network,
 )
 from components.provider import ProviderSide, ProviderSideArgs
+from components.provider_nlb import check_validation_zone
 from components.stack_link import read_stack_outputs
 
 
@@ -107,6 +109,9 @@ def build_provider(settings: ProviderSettings, facts: AccountFacts) -> dict[str,
         node_type = node_type_facts(settings.cluster.node_instance_type)
         nodes = plan_nodes(settings.cluster, node_type, eks_versions(), facts.region)
         excluded = unusable_az_ids(list(facts.az_names_by_id), node_type)
+    if settings.listener.route53_zone_id:
+        zone = hosted_zone(settings.listener.route53_zone_id)
+        check_validation_zone(settings.listener.server_name, zone)
     plan = _plan(settings, facts, excluded_az_ids=excluded, min_az_count=2)
     check_capacity(plan, provider_subnet_needs(settings, plan, nodes))
     connections = read_consumer_connections(settings.consumer_stacks)
@@ -134,6 +139,7 @@ def build_provider(settings: ProviderSettings, facts: AccountFacts) -> dict[str,
         keys.ALLOWED_ACCOUNT_IDS: list(settings.allowed_account_ids),
         keys.ACCEPTED_ENDPOINT_IDS: side.accepted_endpoint_ids,
         keys.CLUSTER_NAME: settings.cluster.name,
+        keys.NAME_PREFIX: settings.name,
         keys.RETAINED_ON_DESTROY: side.retained,
         **monitoring_exports(side.monitoring),
     }

@@ -20,9 +20,29 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ListenerSettings
-from components.nlb import listener_options
+from components.config import ConfigError, ListenerSettings
+from components.lookups import ZoneFacts
+from components.nlb import HEALTH_CHECK_TIMEOUT, listener_options
 from components.security import allow_tcp
+
+
+def check_validation_zone(server_name: str, zone: ZoneFacts) -> None:
+    """ACM validates the certificate with a record in the zone: the zone must hold the name,
+    and be public (ACM's validation reads public DNS)."""
+    problems = []
+    if zone.private:
+        problems.append(
+            f"xacct:route53ZoneId: {zone.zone_id!r} ({zone.name}) is a private hosted zone: "
+            "ACM validates a certificate through public DNS; give the public zone of the name"
+        )
+    if server_name != zone.name and not server_name.endswith(f".{zone.name}"):
+        problems.append(
+            f"xacct:route53ZoneId: {zone.zone_id!r} holds {zone.name}, not xacct:tlsServerName "
+            f"{server_name!r}: Route 53 refuses the validation record there; give the zone of "
+            "that name (or of a parent domain)"
+        )
+    if problems:
+        raise ConfigError(problems)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,6 +185,7 @@ class ProviderLoadBalancer(pulumi.ComponentResource):
                 healthy_threshold=3,
                 unhealthy_threshold=3,
                 interval=10,
+                timeout=HEALTH_CHECK_TIMEOUT,
             ),
             tags=tags,
             # Was `<name>-nodes`, whose autoname could exceed ELB's 32 characters.

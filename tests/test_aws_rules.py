@@ -269,6 +269,30 @@ VIOLATIONS: list[tuple[str, list[Registration], str]] = [
         "deregistrationDelay 4000",
     ),
     (
+        "health-check",
+        [record(aws_rules.TG, {"protocol": "TCP", "healthCheck": {"interval": 10}})],
+        "healthCheck timeout 10 s is not below its interval 10 s",
+    ),
+    (
+        "health-check",
+        [record(aws_rules.TG, {"protocol": "TCP", "healthCheck": {"interval": 10, "timeout": 12}})],
+        "healthCheck timeout 12 s is not below its interval 10 s",
+    ),
+    (
+        "vpc-link-v2-availability-zones",
+        [
+            SUBNET_A,
+            SUBNET_B,
+            record(aws_rules.VPC_LINK_V2, {"subnetIds": ["subnet-a", "subnet-b"]}),
+        ],
+        "subnets in use1-az3, where VPC link v2 is not offered",
+    ),
+    (
+        "integration-port",
+        [record(aws_rules.INTEGRATION, {"uri": "https://api.example.com:8/{proxy}"})],
+        "calls port 8: API Gateway calls 80, 443 or 1024-65535",
+    ),
+    (
         "listener",
         [record(aws_rules.LISTENER, {"protocol": "TLS", "port": 443}, delete_before_replace=True)],
         "a TLS listener needs certificateArn",
@@ -488,5 +512,8 @@ def test_values_aws_accepts_pass() -> None:
             delete_before_replace=True,
         ),
         record(aws_rules.ALARM, {"period": 300, "evaluationPeriods": 24, "datapointsToAlarm": 24}),
+        record(aws_rules.TG, {"protocol": "TCP", "healthCheck": {"interval": 10, "timeout": 5}}),
+        record(aws_rules.INTEGRATION, {"uri": "https://api.example.com:8443/{proxy}"}),
+        record(aws_rules.VPC_LINK_V2, {"subnetIds": ["subnet-b"]}),
     ]
     assert check(accepted) == []

@@ -392,6 +392,11 @@ BAD_INPUT = [
         "xacct:installLbController false, or set xacct:nodeEgress nat",
     ),
     (
+        provider(listenerPort="25"),
+        "xacct:listenerPort: 25 is not a port API Gateway integrations call: expected 80, 443 "
+        "or 1024-65535 (the consumers' API calls https://<tlsServerName>:<listenerPort>/)",
+    ),
+    (
         consumer(endpointIps=["10.0.0.300"]),
         "xacct:endpointIps[0]: '10.0.0.300' is not an IPv4 address (e.g. 10.0.0.10)",
     ),

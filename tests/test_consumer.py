@@ -375,10 +375,42 @@ def test_no_common_az_id_lists_both_sides(provider_exports: dict[str, Any]) -> N
     exports = {**provider_exports, keys.SERVICE_AZ_IDS: ["use1-az3", "use1-az5"]}
     with pytest.raises(PlacementError) as caught:
         consumer_run(exports)
-    message = str(caught.value)
-    assert "no availability zone in common" in message
-    assert "['use1-az3', 'use1-az5']" in message
-    assert "['use1-az1', 'use1-az2', 'use1-az4', 'use1-az6']" in message
+    assert str(caught.value) == (
+        "no availability zone in common: the provider's endpoint service "
+        f"{provider_exports[keys.ENDPOINT_SERVICE_NAME]} and VPC link v2 (not offered in "
+        "use1-az3; xacct:vpcLinkVersion v1 has no such limit) is available in ['use1-az5'], "
+        "this account's region us-east-1 has ['use1-az1', 'use1-az2', 'use1-az4', 'use1-az6']. "
+        "Deploy in the same region, or have the provider add subnets in one of this account's "
+        "AZ IDs."
+    )
+
+
+def test_vpc_link_v2_keeps_out_of_the_zones_it_is_not_offered_in(
+    provider_exports: dict[str, Any],
+) -> None:
+    exports = {**provider_exports, keys.SERVICE_AZ_IDS: ["use1-az3", "use1-az1", "use1-az2"]}
+    account = FakeAccount(
+        account_id=CONSUMER_ACCOUNT,
+        azs={"use1-az3": "us-east-1e", **AZS_BY_ACCOUNT[CONSUMER_ACCOUNT]},
+    )
+    v2 = consumer_run(exports, account)
+    assert [s.inputs["availabilityZoneId"] for s in subnets(v2)] == ["use1-az1", "use1-az2"]
+    v1 = consumer_run(exports, account, vpcLinkVersion="v1")
+    assert [s.inputs["availabilityZoneId"] for s in subnets(v1)] == ["use1-az1", "use1-az3"]
+
+
+def test_a_provider_in_this_account_needs_another_name(provider_exports: dict[str, Any]) -> None:
+    same_account = {**provider_exports, keys.PROVIDER_ACCOUNT_ID: CONSUMER_ACCOUNT}
+    with pytest.raises(StackLinkError) as caught:
+        consumer_run(same_account)
+    assert str(caught.value) == (
+        "provider stack 'organization/xacct/provider' is in this account (111111111111) with "
+        "the same xacct:name 'xacct': their KMS alias, flow-log group and dashboard would have "
+        "the same names; set another xacct:name on this stack"
+    )
+    assert consumer_run(same_account, name="team-a").exports[keys.CONSUMER_ACCOUNT_ID] == (
+        CONSUMER_ACCOUNT
+    )
 
 
 def test_only_overlapping_existing_subnets_are_used(provider_exports: dict[str, Any]) -> None:

@@ -319,6 +319,43 @@ def test_existing_subnets_in_one_zone_are_refused() -> None:
         provider_run(account, **EXISTING_VPC_CONFIG)
 
 
+ZONE = "Z0123456789ABCDEFGHIJ"
+ZONE_PROBLEMS = [
+    (
+        {ZONE: ("other.example.org.", False)},
+        [
+            f"xacct:route53ZoneId: {ZONE!r} holds other.example.org, not xacct:tlsServerName "
+            "'api.provider.example.com': Route 53 refuses the validation record there; give the "
+            "zone of that name (or of a parent domain)"
+        ],
+    ),
+    (
+        {ZONE: ("example.com.", True)},
+        [
+            f"xacct:route53ZoneId: {ZONE!r} (example.com) is a private hosted zone: ACM "
+            "validates a certificate through public DNS; give the public zone of the name"
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("zones", "expected"), ZONE_PROBLEMS)
+def test_the_validation_zone_must_be_public_and_hold_the_name(
+    zones: dict[str, tuple[str, bool]], expected: list[str]
+) -> None:
+    seen: list[Registration] = []
+    with pytest.raises(ConfigError) as caught:
+        run_program(
+            PROVIDER_CONFIG, account=FakeAccount(zones=zones), stack_name="p", registrations=seen
+        )
+    assert caught.value.problems == expected and seen == []
+
+
+def test_a_zone_of_a_parent_domain_validates_the_name() -> None:
+    run = provider_run(FakeAccount(zones={ZONE: ("example.com.", False)}))
+    assert run.one("aws:route53/record:Record").inputs["zoneId"] == ZONE
+
+
 def test_a_vpc_too_small_for_what_its_subnets_hold_is_refused() -> None:
     with pytest.raises(PlacementError) as caught:
         provider_run(vpcCidr="10.0.0.0/23")

@@ -14,15 +14,19 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from components.aws_limits import (
+    API_GATEWAY_PORTS,
     EC2_DESCRIPTION,
     EC2_RULE_DESCRIPTION,
     EKS_UNSUPPORTED_AZ_IDS,
     LOG_RETENTION_DAYS,
+    VPC_LINK_V2_UNSUPPORTED_AZ_IDS,
+    api_gateway_port,
 )
 
 LB = "aws:lb/loadBalancer:LoadBalancer"
@@ -53,6 +57,7 @@ KMS_ALIAS = "aws:kms/alias:Alias"
 TRAIL = "aws:cloudtrail/trail:Trail"
 VPC_LINK_V2 = "aws:apigatewayv2/vpcLink:VpcLink"
 STAGE = "aws:apigateway/stage:Stage"
+INTEGRATION = "aws:apigateway/integration:Integration"
 
 
 class Recorded(Protocol):
@@ -471,6 +476,39 @@ def _health_check(r: Recorded, _: Stack) -> Iterator[str]:
     delay = r.inputs.get("deregistrationDelay")
     if delay is not None and not 0 <= int(delay) <= 3600:
         yield f"deregistrationDelay {delay}: expected 0 to 3600 seconds"
+    # A timeout must be shorter than the interval: ELB refuses it for ALBs, and the CDK
+    # (aws-cdk#26031) and the Terraform provider (#48071) refuse it for NLBs. Unset, the
+    # timeout is AWS's default: 6 s for HTTP checks, 10 s otherwise; the interval's is 30 s.
+    interval = int(check.get("interval") or 30)
+    timeout = int(check.get("timeout") or (6 if protocol == "HTTP" else 10))
+    if timeout >= interval:
+        yield f"healthCheck timeout {timeout} s is not below its interval {interval} s"
+
+
+@rule(
+    "vpc-link-v2-availability-zones",
+    [VPC_LINK_V2],
+    "https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-vpc-links-v2.html",
+)
+def _vpc_link_azs(r: Recorded, stack: Stack) -> Iterator[str]:
+    az_ids = {stack.subnet_az_ids.get(s) for s in r.inputs.get("subnetIds") or []}
+    refused = sorted(az for az in az_ids if az in VPC_LINK_V2_UNSUPPORTED_AZ_IDS)
+    if refused:
+        yield f"subnets in {', '.join(refused)}, where VPC link v2 is not offered"
+
+
+@rule(
+    "integration-port",
+    [INTEGRATION],
+    "https://docs.aws.amazon.com/apigateway/latest/developerguide/setup-http-integrations.html",
+)
+def _integration_port(r: Recorded, _: Stack) -> Iterator[str]:
+    uri = r.inputs.get("uri")
+    if not isinstance(uri, str) or not uri.startswith(("http://", "https://")):
+        return
+    port = urllib.parse.urlsplit(uri).port
+    if port is not None and not api_gateway_port(port):
+        yield f"uri {uri!r} calls port {port}: API Gateway calls {API_GATEWAY_PORTS}"
 
 
 @rule(

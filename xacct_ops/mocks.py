@@ -212,6 +212,10 @@ class FakeAccount:
     """...unless listed here: type → the only AZ IDs that offer it."""
     eks_versions: dict[str, str] = field(default_factory=lambda: dict(EKS_VERSIONS))
     """Kubernetes version → EKS support status."""
+    zones: dict[str, tuple[str, bool]] = field(
+        default_factory=lambda: {"Z0123456789ABCDEFGHIJ": ("provider.example.com.", False)}
+    )
+    """Route 53 hosted zone id → (name, private)."""
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -344,6 +348,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "maximumNetworkInterfaces": enis,
                 "maximumIpv4AddressesPerInterface": per_eni,
             }
+        if token == "aws:route53/getZone:getZone":
+            zone_id = args.args["zoneId"]
+            if zone_id not in a.zones:
+                return _not_found(f"no matching Route 53 Hosted Zone found: {zone_id}")
+            name, private = a.zones[zone_id]
+            return {"id": zone_id, "zoneId": zone_id, "name": name, "privateZone": private}
         if token == "aws:eks/getClusterVersions:getClusterVersions":
             return {
                 "id": a.region,
