@@ -18,6 +18,7 @@ import pulumi_eks as eks
 
 from components.aws_limits import EKS_UNSUPPORTED_AZ_IDS
 from components.config import AwsSettings, ClusterSettings, ConfigError
+from components.encryption import account_administers
 from components.errors import StackError
 from components.lookups import AccountFacts, NodeTypeFacts, lookup
 
@@ -151,15 +152,7 @@ def secrets_key_policy(facts: AccountFacts) -> dict[str, object]:
     policy names this key); no service principal is named here."""
     return {
         "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AccountAdministersThroughIam",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{facts.partition}:iam::{facts.account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            }
-        ],
+        "Statement": [account_administers(facts, "AccountAdministersThroughIam")],
     }
 
 

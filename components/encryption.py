@@ -12,6 +12,17 @@ import pulumi_aws as aws
 from components.lookups import AccountFacts
 
 
+def account_administers(facts: AccountFacts, sid: str = "AccountAdministers") -> dict[str, object]:
+    """The key policy statement that lets the account's IAM policies grant use of the key."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{facts.partition}:iam::{facts.account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
 def logs_key_policy(facts: AccountFacts) -> dict[str, object]:
     """The account administers the key; Logs and CloudTrail may use it only for this account."""
     account, region, partition = facts.account_id, facts.region, facts.partition
@@ -20,13 +31,7 @@ def logs_key_policy(facts: AccountFacts) -> dict[str, object]:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "AccountAdministers",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
+            account_administers(facts),
             {
                 "Sid": "CloudWatchLogsOfThisAccount",
                 "Effect": "Allow",

@@ -99,14 +99,13 @@ def test_pods_are_judged_with_the_reason(
 # ---- against a stand-in API server -----------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
-    """A self-signed certificate for 127.0.0.1: (cert file, key file, PEM)."""
+def self_signed(common_name: str) -> tuple[str, bytes]:
+    """A self-signed CA certificate valid for 127.0.0.1: (PEM, private key PEM)."""
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "kubernetes")])
+    subject = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
@@ -123,16 +122,21 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, s
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    folder = tmp_path_factory.mktemp("kube-api")
-    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
-    (folder / "cert.pem").write_text(pem)
-    (folder / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
     )
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), private
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """The stand-in API server's certificate: (cert file, key file, PEM)."""
+    pem, private = self_signed("kubernetes")
+    folder = tmp_path_factory.mktemp("kube-api")
+    (folder / "cert.pem").write_text(pem)
+    (folder / "key.pem").write_bytes(private)
     return folder / "cert.pem", folder / "key.pem", pem
 
 
@@ -278,24 +282,7 @@ def test_a_certificate_other_than_the_clusters_is_refused(
     _, endpoint = kube
     other = ssl.get_server_certificate(("127.0.0.1", int(endpoint.rsplit(":", 1)[1])))
     assert other.strip() == certificate[2].strip()  # the server's own; now claim another CA
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "someone-else")])
-    now = datetime.datetime.now(datetime.UTC)
-    stranger = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-        .public_bytes(serialization.Encoding.PEM)
-        .decode()
-    )
+    stranger, _ = self_signed("someone-else")
     hop = verify.check_workload(ProviderSession(endpoint, stranger), "xacct-eks", "xacct")
     # Never a pass, nor a skip, over a connection to something that is not the cluster.
     assert not hop.ok and not hop.skipped

@@ -17,7 +17,7 @@ import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from components.aws_limits import (
     API_GATEWAY_PORTS,
@@ -28,6 +28,7 @@ from components.aws_limits import (
     VPC_LINK_V2_UNSUPPORTED_AZ_IDS,
     api_gateway_port,
 )
+from xacct_ops.mocks import Registration
 
 LB = "aws:lb/loadBalancer:LoadBalancer"
 TG = "aws:lb/targetGroup:TargetGroup"
@@ -60,21 +61,8 @@ STAGE = "aws:apigateway/stage:Stage"
 INTEGRATION = "aws:apigateway/integration:Integration"
 
 
-class Recorded(Protocol):
-    """What the recording mocks keep of each registration."""
-
-    @property
-    def type(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def id(self) -> str: ...
-    @property
-    def inputs(self) -> dict[str, Any]: ...
-    @property
-    def outputs(self) -> dict[str, Any]: ...
-    @property
-    def delete_before_replace(self) -> bool: ...
+Recorded = Registration
+"""What the recording mocks keep of each registration (xacct_ops/mocks.py)."""
 
 
 @dataclass(frozen=True)
