@@ -121,8 +121,6 @@ class ConsumerSideArgs:
 class ConsumerSide(pulumi.ComponentResource):
     endpoint_id: pulumi.Output[str]
     """The interface endpoint the provider must accept."""
-    endpoint_state: pulumi.Output[str]
-    """Its state when this stack last ran (pendingAcceptance until accepted)."""
     invoke_url: pulumi.Output[str]
     """The API's stage URL."""
     api_id: pulumi.Output[str]
@@ -228,7 +226,6 @@ class ConsumerSide(pulumi.ComponentResource):
                 opts=child,
             )
         self.endpoint_id = endpoint.endpoint_id
-        self.endpoint_state = endpoint.state
         self.invoke_url = api.invoke_url
         self.api_id = api.api_id
         self.vpc_link_id = api.vpc_link_id
@@ -289,7 +286,6 @@ def build_consumer_side(
     )
     return {
         keys.INTERFACE_ENDPOINT_ID: side.endpoint_id,
-        keys.INTERFACE_ENDPOINT_STATE: side.endpoint_state,
         keys.CONSUMER_ACCOUNT_ID: facts.account_id,
         keys.CONSUMER_REGION: facts.region,
         keys.INVOKE_URL: side.invoke_url,

@@ -84,8 +84,6 @@ class InterfaceEndpointArgs:
 class InterfaceEndpoint(pulumi.ComponentResource):
     endpoint_id: pulumi.Output[str]
     """The interface endpoint (vpce-...): the provider accepts exactly this id."""
-    state: pulumi.Output[str]
-    """pendingAcceptance until the provider accepts it, then available."""
     security_group_id: pulumi.Output[str]
     """The endpoint's security group."""
 
@@ -121,9 +119,8 @@ class InterfaceEndpoint(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
         self.endpoint_id = endpoint.id
-        self.state = endpoint.state
         self.security_group_id = sg.id
-        self.register_outputs({"endpoint_id": self.endpoint_id, "state": self.state})
+        self.register_outputs({"endpoint_id": self.endpoint_id})
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -57,7 +57,6 @@ PROVIDER_KEYS_READ_BY_CONSUMER: Final = (
 
 # consumer stack (account A)
 INTERFACE_ENDPOINT_ID: Final = "interfaceEndpointId"
-INTERFACE_ENDPOINT_STATE: Final = "interfaceEndpointState"
 CONSUMER_ACCOUNT_ID: Final = "consumerAccountId"
 CONSUMER_REGION: Final = "consumerRegion"
 INVOKE_URL: Final = "invokeUrl"
@@ -70,7 +69,6 @@ ENDPOINT_IPS: Final = "endpointIps"
 
 CONSUMER_KEYS: Final = (
     INTERFACE_ENDPOINT_ID,
-    INTERFACE_ENDPOINT_STATE,
     CONSUMER_ACCOUNT_ID,
     CONSUMER_REGION,
     INVOKE_URL,
@@ -81,6 +79,16 @@ CONSUMER_KEYS: Final = (
     CONSUMER_NLB_ARN,
     ENDPOINT_IPS,
     RETAINED_ON_DESTROY,
+)
+
+# What `verify` reads from each consumer stack.
+CONSUMER_KEYS_VERIFIED: Final = (
+    INTERFACE_ENDPOINT_ID,
+    CONSUMER_REGION,
+    INVOKE_URL,
+    API_AUTHORIZATION,
+    VPC_LINK_ID,
+    CONSUMER_NLB_ARN,
 )
 
 # What the provider reads from each consumer stack to accept its connection.

@@ -6,6 +6,7 @@ and the pendingAcceptance case run on botocore's Stubber instead."""
 from __future__ import annotations
 
 import http.server
+import io
 import socket
 import threading
 from collections.abc import Iterator
@@ -195,7 +196,13 @@ def connections_client(state: str | None) -> tuple[Any, Stubber]:
     stub.add_response(
         "describe_vpc_endpoint_connections",
         {"VpcEndpointConnections": found},
-        {"Filters": [{"Name": "service-id", "Values": ["vpce-svc-1"]}]},
+        {
+            # Only this endpoint's connection, not every connection of the service.
+            "Filters": [
+                {"Name": "service-id", "Values": ["vpce-svc-1"]},
+                {"Name": "vpc-endpoint-id", "Values": ["vpce-1"]},
+            ]
+        },
     )
     return ec2, stub
 
@@ -366,3 +373,87 @@ def test_session_follows_the_stacks_profile_region_and_role_chain(aws: Endpointe
     assert made[0] == {"profile_name": "team-a", "region_name": "eu-west-1"}
     assert made[1]["aws_access_key_id"].startswith("ASIA") and made[1]["region_name"] == "eu-west-1"
     assert session.session.region_name == "eu-west-1"
+
+
+def test_every_hop_shares_one_deadline() -> None:
+    now = {"t": 0.0}
+
+    def sleep(seconds: float) -> None:
+        now["t"] += seconds
+
+    def settling(name: str) -> Any:
+        return lambda: Hop(name, False, "pending", settled=False)
+
+    hops = verify.run_checks(
+        [(f"hop {i}", settling(f"hop {i}")) for i in range(4)],
+        deadline=60.0,
+        sleep=sleep,
+        clock=lambda: now["t"],
+    )
+    # Four hops still settling: all reported failed, in about the one minute given, not four.
+    assert [h.ok for h in hops] == [False] * 4
+    assert 60.0 <= now["t"] < 70.0
+
+
+class OutputsOnly:
+    def __init__(self, outputs: dict[str, dict[str, Any]]) -> None:
+        self._outputs = outputs
+
+    def outputs(self, stack: str) -> dict[str, Any]:
+        return self._outputs.get(stack, {})
+
+    def get_config(self, stack: str) -> dict[str, str]:
+        return {}
+
+
+def test_verify_before_the_first_up_says_so() -> None:
+    with pytest.raises(verify.VerifyError) as caught:
+        verify.verify_rollout(OutputsOnly({}), "provider", ("consumer",), io.StringIO(), 1.0)
+    assert str(caught.value) == (
+        "stack provider has no output endpointServiceId, clusterName yet: deploy it first "
+        "(`python -m xacct_ops up`)"
+    )
+
+
+def test_an_account_verify_cannot_sign_in_to_is_named() -> None:
+    with pytest.raises(verify.VerifyError) as caught:
+        verify.account_session("consumer", {"aws:profile": "no-such-profile-xacct"})
+    assert str(caught.value).startswith(
+        "cannot sign in to the account of stack consumer (aws:profile=no-such-profile-xacct): "
+        "The config profile (no-such-profile-xacct) could not be found"
+    )
+
+
+def test_the_rollout_is_verified_stack_by_stack(aws: Endpointed, world: dict[str, str]) -> None:
+    provider = {
+        keys.ENDPOINT_SERVICE_ID: "vpce-svc-0123456789abcdef0",
+        keys.CLUSTER_NAME: "xacct-eks",
+        keys.PROVIDER_NLB_ARN: world["nlb"],
+    }
+    consumer = {
+        keys.INTERFACE_ENDPOINT_ID: world["endpoint"],
+        keys.CONSUMER_REGION: "us-east-1",
+        keys.INVOKE_URL: "http://127.0.0.1:1/v1",
+        keys.API_AUTHORIZATION: "none",
+        keys.VPC_LINK_ID: world["link_v2"],
+        keys.CONSUMER_NLB_ARN: world["nlb"],
+    }
+
+    class Deployed(OutputsOnly):
+        def get_config(self, stack: str) -> dict[str, str]:
+            return {"xacct:deployWorkload": "false"} if stack == "provider" else {}
+
+    out = io.StringIO()
+    failed = verify.verify_rollout(
+        Deployed({"provider": provider, "consumer": consumer}),
+        "provider",
+        ("consumer",),
+        out,
+        0.1,
+        session=lambda stack, config: aws,
+    )
+    text = out.getvalue()
+    assert text.startswith("\nconsumer:\nhop ")  # the provider has no pods to check
+    assert "interface endpoint (A)" in text and "HTTPS through the API" in text
+    # moto has no DescribeVpcEndpointConnections, and nothing listens on the invoke URL.
+    assert failed == 2

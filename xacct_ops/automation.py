@@ -12,6 +12,7 @@ import getpass
 import json
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -79,20 +80,29 @@ def backend_env(
 
 
 class AutomationStacks:
-    """The real thing: each call runs the Pulumi CLI on one stack of this project."""
+    """The real thing: each call runs the Pulumi CLI on one stack of this project. A stack is
+    selected, never created on the side: only `create` creates one (the rollout's first `up`
+    of a stack that has a stack file)."""
 
-    def __init__(self, out: Any = sys.stdout, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        out: Any = sys.stdout,
+        environ: Mapping[str, str] | None = None,
+        organization: str | None = None,
+    ) -> None:
         from pulumi import automation as auto
 
         require_cli()
         self._auto = auto
         self._out = out
         self._env = backend_env(os.environ if environ is None else environ)
+        self._organization = organization
         self._stacks: dict[str, Any] = {}
+        self._workspace = auto.LocalWorkspace(work_dir=str(PROJECT_DIR), env_vars=self._env)
 
     def _stack(self, name: str) -> Any:
         if name not in self._stacks:
-            self._stacks[name] = self._auto.create_or_select_stack(
+            self._stacks[name] = self._auto.select_stack(
                 stack_name=name,
                 work_dir=str(PROJECT_DIR),
                 opts=self._auto.LocalWorkspaceOptions(env_vars=self._env),
@@ -103,17 +113,30 @@ class AutomationStacks:
         self._out.write(line if line.endswith("\n") else line + "\n")
         self._out.flush()
 
-    def preview(self, stack: str, *, policy_pack: str, policy_config: str | None) -> Any:
-        result = self._stack(stack).preview(
-            policy_packs=[str(PROJECT_DIR / policy_pack)],
-            policy_pack_configs=[str(PROJECT_DIR / policy_config)] if policy_config else None,
-            on_output=self._print,
-            color="always" if self._out.isatty() else "never",
+    def names(self) -> list[str]:
+        return [summary.name.split("/")[-1] for summary in self._workspace.list_stacks()]
+
+    def create(self, stack: str) -> None:
+        self._stacks[stack] = self._auto.create_stack(
+            stack_name=stack,
+            work_dir=str(PROJECT_DIR),
+            opts=self._auto.LocalWorkspaceOptions(env_vars=self._env),
         )
+
+    def _policy(self, policy_pack: str, policy_config: str | None) -> dict[str, Any]:
+        return {
+            "policy_packs": [str(PROJECT_DIR / policy_pack)],
+            "policy_pack_configs": [str(PROJECT_DIR / policy_config)] if policy_config else None,
+            "on_output": self._print,
+            "color": "always" if self._out.isatty() else "never",
+        }
+
+    def preview(self, stack: str, *, policy_pack: str, policy_config: str | None) -> Any:
+        result = self._stack(stack).preview(**self._policy(policy_pack, policy_config))
         return result.change_summary
 
-    def up(self, stack: str) -> Any:
-        result = self._stack(stack).up(on_output=self._print)
+    def up(self, stack: str, *, policy_pack: str, policy_config: str | None) -> Any:
+        result = self._stack(stack).up(**self._policy(policy_pack, policy_config))
         return result.summary.resource_changes
 
     def destroy(self, stack: str) -> Any:
@@ -130,6 +153,10 @@ class AutomationStacks:
         for index, value in enumerate(values):
             target.set_config(f"{key}[{index}]", self._auto.ConfigValue(value=value), path=True)
 
+    def remove_config(self, stack: str, key: str) -> None:
+        with contextlib.suppress(self._auto.CommandError):  # not set
+            self._stack(stack).remove_config(key)
+
     def get_config(self, stack: str) -> dict[str, str]:
         return {k: v.value for k, v in self._stack(stack).get_all_config().items()}
 
@@ -137,14 +164,57 @@ class AutomationStacks:
         return {k: v.value for k, v in self._stack(stack).outputs().items()}
 
     def qualified_name(self, stack: str) -> str:
-        """organization/<project>/<stack> on self-managed backends, <org>/<project>/<stack> on
-        Pulumi Cloud (the org of the logged-in user)."""
-        workspace = self._stack(stack).workspace
+        """organization/<project>/<stack> on self-managed backends; <org>/<project>/<stack> on
+        Pulumi Cloud, with the organization given (--organization) or the backend's default
+        organization (`pulumi org get-default`), not the user's name."""
         backend = self._env.get("PULUMI_BACKEND_URL") or os.environ.get(
             "PULUMI_BACKEND_URL", logged_in_backend() or ""
         )
+        project = self._workspace.project_settings().name
         if backend.startswith(("file://", "s3://", "azblob://", "gs://")):
-            org = "organization"
-        else:
-            org = workspace.who_am_i().user
-        return f"{org}/{workspace.project_settings().name}/{stack}"
+            return f"organization/{project}/{stack}"
+        return f"{self._organization or self._default_organization()}/{project}/{stack}"
+
+    def _default_organization(self) -> str:
+        if self._organization is None:
+            try:
+                found = self._workspace.pulumi_command.run(
+                    ["org", "get-default"], str(PROJECT_DIR), self._env
+                ).stdout.strip()
+            except self._auto.CommandError:
+                found = ""
+            self._organization = found or self._workspace.who_am_i().user
+        return self._organization
+
+    def interrupt(self) -> None:
+        """A Ctrl-C from a terminal reaches Pulumi too (same process group); otherwise (a CI
+        runner signalling this process only) pass one SIGINT on, so it cancels cleanly."""
+        if terminal_interrupts_children():
+            return
+        for pid in child_pulumi_processes():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT)
+
+
+def terminal_interrupts_children() -> bool:
+    """Whether this process runs in the terminal's foreground group, where Ctrl-C signals
+    every process of the group, Pulumi's included."""
+    try:
+        return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except (OSError, ValueError):
+        return False
+
+
+def child_pulumi_processes(proc: Path = Path("/proc")) -> list[int]:
+    """The `pulumi` processes this one started (Linux /proc; none found elsewhere)."""
+    found = []
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.find("(") + 1 : text.rfind(")")]
+        parent = int(text[text.rfind(")") + 2 :].split()[1])
+        if parent == os.getpid() and name == "pulumi":
+            found.append(int(stat.parent.name))
+    return found

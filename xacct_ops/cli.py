@@ -1,9 +1,17 @@
-"""python -m xacct_ops {plan,preview,up,destroy,verify}: the whole rollout from one command."""
+"""python -m xacct_ops {plan,preview,up,destroy,verify}: the whole rollout from one command.
+
+What each command may change: `up` creates a named stack only when it does not exist and its
+stack file does, and changes only the named stacks (and, in their stack files, the provider's
+`consumerStacks` and each consumer's `providerStack`); `preview` and `verify` change nothing;
+`destroy` destroys only the named stacks, after confirmation, and puts the provider's
+`protectEndpointService` back to its default afterwards; `plan` runs offline.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
+import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -11,22 +19,33 @@ from typing import TextIO
 
 from xacct_ops import PROJECT_DIR, policy_config_file
 from xacct_ops.orchestrate import (
+    Phase,
+    PhaseAbortedError,
     PhaseError,
     PhaseInterruptedError,
     Rollout,
+    StackCheckError,
     Stacks,
+    check_stacks,
     destroy_phases,
     gate_phases,
     run_phases,
     up_phases,
 )
 
-UNLOCK_HINT = (
-    "If a later command says the stack is locked or has pending operations: `pulumi cancel -s "
-    "{stack}` (Pulumi Cloud), or on a self-managed backend `pulumi stack export -s {stack} > "
-    "state.json` then `pulumi stack import -s {stack} --file state.json` (which clears pending "
-    "operations), then `pulumi refresh -s {stack}`."
-)
+PHASES = {
+    "up": "gate:<provider>, provider, then gate:<c>, consumer:<c> for each consumer, "
+    "gate:accept, accept, verify",
+    "destroy": "destroy:<c> for each consumer, unprotect, destroy:<provider>, restore",
+}
+_ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):")
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -47,64 +66,126 @@ def parser() -> argparse.ArgumentParser:
         dest="consumers",
         help="a consumer stack; repeat for several (default: consumer)",
     )
+    p.add_argument(
+        "--organization",
+        metavar="ORG",
+        help="Pulumi Cloud: the organization owning the stacks, for stack references "
+        "(default: the backend's default organization)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="gate, provider, consumers, accept, verify")
-    up.add_argument("--from", dest="start_at", metavar="PHASE", help="resume at this phase")
-    up.add_argument("--timeout", type=float, default=600.0, help="verify: seconds to wait")
+    up.add_argument("--from", dest="start_at", metavar="PHASE", help=f"resume at: {PHASES['up']}")
+    up.add_argument("--timeout", type=_seconds, default=600.0, help="verify: seconds to wait")
     sub.add_parser("preview", help="the policy gate alone, on every stack")
     destroy = sub.add_parser("destroy", help="consumers first, then the provider")
     destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    destroy.add_argument("--from", dest="start_at", metavar="PHASE", help="resume at this phase")
+    destroy.add_argument(
+        "--from", dest="start_at", metavar="PHASE", help=f"resume at: {PHASES['destroy']}"
+    )
     verify = sub.add_parser("verify", help="check every hop with boto3 and call the API")
     verify.add_argument(
-        "--timeout", type=float, default=300.0, help="seconds to wait for states still settling"
+        "--timeout",
+        type=_seconds,
+        default=300.0,
+        help="seconds to wait, in all, for states still settling",
     )
     plan = sub.add_parser("plan", help="offline: both programs on mocks, no CLI or AWS")
     plan.add_argument(
         "--diagram",
         type=Path,
         default=PROJECT_DIR / "build" / "data-path.mmd",
-        help="where to write the Mermaid diagram",
+        help="the file to write the Mermaid diagram to",
     )
     return p
 
 
-def rollout_of(args: argparse.Namespace) -> Rollout:
+def rollout_of(args: argparse.Namespace, create: frozenset[str] = frozenset()) -> Rollout:
     consumers = tuple(args.consumers or ["consumer"])
     configs = {args.provider_stack: policy_config_file("provider")}
     configs.update({c: policy_config_file("consumer") for c in consumers})
-    return Rollout(provider=args.provider_stack, consumers=consumers, policy_configs=configs)
+    return Rollout(
+        provider=args.provider_stack, consumers=consumers, policy_configs=configs, create=create
+    )
+
+
+def base_command(args: argparse.Namespace) -> str:
+    """The command as given, without --from: what a resume hint repeats."""
+    words = ["python -m xacct_ops", "--provider-stack", args.provider_stack]
+    for consumer in args.consumers or ["consumer"]:
+        words += ["--consumer-stack", consumer]
+    if args.organization:
+        words += ["--organization", args.organization]
+    return " ".join([*words, args.command])
+
+
+def stack_list(stacks: Stacks, stack: str, key: str, exists: bool, project_dir: Path) -> list[str]:
+    """A list setting of a stack: from the backend when the stack exists, else from its file."""
+    import yaml
+
+    value: object
+    if exists:
+        raw = stacks.get_config(stack).get(key)
+        value = json.loads(raw) if raw else []
+    else:
+        path = project_dir / f"Pulumi.{stack}.yaml"
+        value = ((yaml.safe_load(path.read_text()) or {}).get("config") or {}).get(key) or []
+    return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def policy_configs(
+    stacks: Stacks, rollout: Rollout, project_dir: Path
+) -> Callable[[str], str | None]:
+    """The pack's config for each stack: its role's file, and for the provider the accounts it
+    allows, taken from its own consumerAccountIds and consumerRoleArns (one list is the truth:
+    the gate judges the stack by what the stack declares)."""
+
+    def for_stack(stack: str) -> str | None:
+        base = rollout.policy_configs.get(stack)
+        if rollout.role_of(stack) != "provider" or base is None:
+            return base
+        exists = stack not in rollout.create
+        accounts = set(stack_list(stacks, stack, "xacct:consumerAccountIds", exists, project_dir))
+        for arn in stack_list(stacks, stack, "xacct:consumerRoleArns", exists, project_dir):
+            if match := _ACCOUNT_IN_ARN.match(arn):
+                accounts.add(match.group(1))
+        config = json.loads((project_dir / base).read_text())
+        rule = config.setdefault("endpoint-service-principals-specific", {})
+        rule["allowedAccounts"] = sorted(accounts)
+        generated = Path("build") / f"policy-config.{stack}.json"
+        (project_dir / generated).parent.mkdir(parents=True, exist_ok=True)
+        (project_dir / generated).write_text(json.dumps(config, indent=2) + "\n")
+        return str(generated)
+
+    return for_stack
+
+
+def recovery(phase: Phase, resume: str) -> str:
+    """What to run after an interrupt, in order, for the stack that was interrupted."""
+    lines = [f"resume with: {resume}"]
+    if phase.stack and phase.operation in ("up", "destroy"):
+        s = phase.stack
+        lines[:0] = [
+            f"if {s} then reports a lock or pending operations, in this order:",
+            f"  1. pulumi cancel -s {s} --yes     (removes the lock, on every backend)",
+            f"  2. pulumi refresh -s {s} --clear-pending-creates --yes"
+            "     (settles operations Pulumi started but did not record as done)",
+            f"  3. pulumi refresh -s {s} --yes     (the state as AWS has it)",
+        ]
+    elif phase.stack:
+        lines[:0] = [
+            f"a preview changes nothing; if {phase.stack} reports a lock: "
+            f"pulumi cancel -s {phase.stack} --yes"
+        ]
+    return "\n".join(lines)
 
 
 def verify_all(stacks: Stacks, rollout: Rollout, out: TextIO, timeout: float) -> None:
-    from xacct_ops.verify import (
-        Accounts,
-        format_table,
-        session_for,
-        verify_consumer,
-        verify_provider,
-    )
+    from xacct_ops.verify import VerifyError, verify_rollout
 
-    provider_outputs = stacks.outputs(rollout.provider)
-    provider_config = stacks.get_config(rollout.provider)
-    provider_session = session_for(provider_config)
-    failed = 0
-    own = verify_provider(provider_session, provider_outputs, provider_config, timeout=timeout)
-    if own:
-        out.write(f"\n{rollout.provider}:\n{format_table(own)}\n")
-        failed += sum(not h.ok for h in own)
-    for consumer in rollout.consumers:
-        config = stacks.get_config(consumer)
-        hops = verify_consumer(
-            Accounts(provider=provider_session, consumer=session_for(config)),
-            provider_outputs,
-            stacks.outputs(consumer),
-            config,
-            timeout=timeout,
-            api_key=os.environ.get("XACCT_API_KEY"),
-        )
-        out.write(f"\n{consumer}:\n{format_table(hops)}\n")
-        failed += sum(not h.ok for h in hops)
+    try:
+        failed = verify_rollout(stacks, rollout.provider, rollout.consumers, out, timeout)
+    except VerifyError as error:
+        raise RuntimeError(str(error)) from None
     if failed:
         raise RuntimeError(f"{failed} hop(s) failed verification")
 
@@ -115,11 +196,15 @@ def main(
     make_stacks: Callable[[TextIO], Stacks] | None = None,
     confirm: Callable[[str], str] = input,
     project_dir: Path = PROJECT_DIR,
+    interactive: Callable[[], bool] = lambda: sys.stdin.isatty(),
 ) -> int:
     args = parser().parse_args(argv)
     if args.command == "plan":
         from xacct_ops.plan import run_plan
 
+        if args.diagram.is_dir():
+            out.write(f"error: --diagram {args.diagram} is a directory: give a file name\n")
+            return 2
         return run_plan(
             out,
             args.provider_stack,
@@ -130,17 +215,30 @@ def main(
 
     from xacct_ops.automation import AutomationStacks, SetupError
 
-    rollout = rollout_of(args)
+    if args.command == "destroy" and not args.yes and not interactive():
+        out.write("error: destroy asks for confirmation: add --yes to run it unattended\n")
+        return 2
     try:
-        stacks = (make_stacks or AutomationStacks)(out)
+        stacks = (make_stacks or (lambda o: AutomationStacks(o, organization=args.organization)))(
+            out
+        )
+        rollout = rollout_of(args)
+        create = check_stacks(stacks, rollout, args.command, project_dir)
     except SetupError as error:
         out.write(f"error: {error}\n")
         return 2
-    command = f"python -m xacct_ops {args.command}"
+    except StackCheckError as error:
+        out.write(f"error: nothing was changed:\n{error}\n")
+        return 2
+    rollout = rollout_of(args, create)
+    policy = policy_configs(stacks, rollout, project_dir)
+    command = base_command(args)
     if args.command == "up":
-        phases = up_phases(stacks, rollout, lambda: verify_all(stacks, rollout, out, args.timeout))
+        phases = up_phases(
+            stacks, rollout, lambda: verify_all(stacks, rollout, out, args.timeout), policy, out
+        )
     elif args.command == "preview":
-        phases = gate_phases(stacks, rollout)
+        phases = gate_phases(stacks, rollout, policy)
     elif args.command == "destroy":
         if not args.yes:
             names = ", ".join([*rollout.consumers, rollout.provider])
@@ -148,7 +246,7 @@ def main(
             if answer.strip() != "destroy":
                 out.write("nothing destroyed\n")
                 return 1
-        phases = destroy_phases(stacks, rollout)
+        phases = destroy_phases(stacks, rollout, policy, out)
     else:  # verify
         try:
             verify_all(stacks, rollout, out, args.timeout)
@@ -157,25 +255,33 @@ def main(
             return 1
         return 0
     try:
-        run_phases(phases, out, command=command, start_at=getattr(args, "start_at", None))
+        run_phases(
+            phases,
+            out,
+            command=command,
+            start_at=getattr(args, "start_at", None),
+            interrupt=stacks.interrupt,
+        )
     except PhaseError as error:
         out.write(f"\nerror: phase '{error.phase}' failed: {error.cause}\n")
         out.write(f"fix the cause, then resume with: {error.resume}\n")
         return 1
     except PhaseInterruptedError as interrupted:
-        name = interrupted.phase
-        stack = (
-            name.split(":", 1)[1]
-            if name.startswith(("consumer:", "destroy:"))
-            else (
-                rollout.consumers[0] if name == f"gate:{rollout.consumers[0]}" else rollout.provider
-            )
-        )
+        phase = interrupted.phase
+        what = f" ({phase.operation} of {phase.stack})" if phase.stack else ""
         out.write(
-            f"\ninterrupted during phase '{name}': Pulumi got the interrupt too and cancels "
-            "the operation cleanly (resources already changed stay in the state).\n"
-            f"resume with: {interrupted.resume}\n"
-            f"{UNLOCK_HINT.format(stack=stack)}\n"
+            f"\ninterrupted during phase '{phase.name}'{what}: Pulumi cancelled and has "
+            "stopped; resources it changed before stay in the state.\n"
+            f"{recovery(phase, interrupted.resume)}\n"
+        )
+        return 130
+    except PhaseAbortedError as aborted:
+        phase = aborted.phase
+        what = f" ({phase.operation} of {phase.stack})" if phase.stack else ""
+        out.write(
+            f"\nleft at once during phase '{phase.name}'{what}: Pulumi may still be "
+            "cancelling, and may leave the stack locked with operations pending.\n"
+            f"{recovery(phase, aborted.resume)}\n"
         )
         return 130
     except ValueError as error:  # --from names no phase

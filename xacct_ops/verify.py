@@ -54,7 +54,10 @@ def check_endpoint(ec2: Any, endpoint_id: str) -> Hop:
 def check_connection(ec2: Any, service_id: str, endpoint_id: str) -> Hop:
     name = "endpoint connection accepted (B)"
     connections = ec2.describe_vpc_endpoint_connections(
-        Filters=[{"Name": "service-id", "Values": [service_id]}]
+        Filters=[
+            {"Name": "service-id", "Values": [service_id]},
+            {"Name": "vpc-endpoint-id", "Values": [endpoint_id]},
+        ]
     )["VpcEndpointConnections"]
     for connection in connections:
         if connection.get("VpcEndpointId") == endpoint_id:
@@ -365,8 +368,11 @@ def verify_consumer(
     api_key: str | None = None,
     opener: Opener = _open,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> list[Hop]:
-    """Every hop for one consumer, in path order from the provider's side."""
+    """Every hop for one consumer, in path order from the provider's side, all of them within
+    `timeout` seconds (a hop still settling when time is up fails with its state)."""
+    deadline = clock() + timeout
     endpoint_id = consumer_outputs[keys.INTERFACE_ENDPOINT_ID]
     version = consumer_config.get("xacct:vpcLinkVersion", "v2")
     ec2_a = accounts.consumer.client("ec2")
@@ -409,7 +415,94 @@ def verify_consumer(
             ),
         ),
     ]
-    return [wait_for(guarded(name, check), timeout, sleep=sleep) for name, check in checks]
+    return run_checks(checks, deadline, sleep=sleep, clock=clock)
+
+
+def run_checks(
+    checks: list[tuple[str, Callable[[], Hop]]],
+    deadline: float,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[Hop]:
+    """Each check in turn, polled while it settles, all of them by one deadline."""
+    return [
+        wait_for(guarded(name, check), max(0.0, deadline - clock()), sleep=sleep, clock=clock)
+        for name, check in checks
+    ]
+
+
+class VerifyError(Exception):
+    """verify cannot start: a stack without outputs, an account it cannot sign in to."""
+
+
+def outputs_of(stacks: Any, stack: str, needed: tuple[str, ...]) -> dict[str, Any]:
+    found = stacks.outputs(stack)
+    missing = [key for key in needed if key not in found]
+    if missing:
+        raise VerifyError(
+            f"stack {stack} has no output {', '.join(missing)} yet: deploy it first "
+            "(`python -m xacct_ops up`)"
+        )
+    return dict(found)
+
+
+def account_session(stack: str, config: Mapping[str, str]) -> Any:
+    """The stack's account, signed in as its config says; a clear error when that fails."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        session = session_for(config)
+        session.client("sts").get_caller_identity()
+    except (BotoCoreError, ClientError) as error:
+        how = ", ".join(
+            f"{k}={config[k]}" for k in ("aws:profile", "aws:assumeRoles") if config.get(k)
+        )
+        raise VerifyError(
+            f"cannot sign in to the account of stack {stack} ({how or 'the environment'}): "
+            f"{' '.join(str(error).split())[:200]}"
+        ) from None
+    return session
+
+
+def verify_rollout(
+    stacks: Any,
+    provider: str,
+    consumers: tuple[str, ...],
+    out: Any,
+    timeout: float,
+    *,
+    session: Callable[[str, Mapping[str, str]], Any] = account_session,
+) -> int:
+    """Every hop of the rollout, the provider's and each consumer's at once, under one
+    deadline; prints a table per stack and returns how many hops failed."""
+    import concurrent.futures
+    import os
+
+    provider_outputs = outputs_of(stacks, provider, (keys.ENDPOINT_SERVICE_ID, keys.CLUSTER_NAME))
+    provider_config = stacks.get_config(provider)
+    provider_session = session(provider, provider_config)
+    jobs: dict[str, Callable[[], list[Hop]]] = {
+        provider: lambda: verify_provider(
+            provider_session, provider_outputs, provider_config, timeout=timeout
+        )
+    }
+    for consumer in consumers:
+        config = stacks.get_config(consumer)
+        accounts = Accounts(provider=provider_session, consumer=session(consumer, config))
+        outputs = outputs_of(stacks, consumer, keys.CONSUMER_KEYS_VERIFIED)
+        jobs[consumer] = lambda a=accounts, o=outputs, c=config: verify_consumer(  # type: ignore[misc]
+            a, provider_outputs, o, c, timeout=timeout, api_key=os.environ.get("XACCT_API_KEY")
+        )
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        results = {stack: pool.submit(job) for stack, job in jobs.items()}
+    failed = 0
+    for stack, future in results.items():
+        hops = future.result()
+        if hops:
+            out.write(f"\n{stack}:\n{format_table(hops)}\n")
+        failed += sum(not h.ok for h in hops)
+    return failed
 
 
 def session_for(
