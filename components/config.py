@@ -382,9 +382,11 @@ class _Reader:
         if default is None:
             return True
         try:
-            return bool(json.loads(value) != json.loads(default))
+            given, declared = json.loads(value), json.loads(default)
         except json.JSONDecodeError:
             return value.strip() != default.strip()
+        # By type too: `1` is not the default `true` (1 == True in Python).
+        return type(given) is not type(declared) or given != declared
 
     def text(self, key: str) -> str:
         """The user's value when set, else the declared default ("" when there is none)."""
@@ -1041,9 +1043,16 @@ def parse_settings(
     the stack's `aws:*` values the same way."""
     r = _Reader(raw, project_defaults() if defaults is None else defaults)
     for key in sorted(set(raw) - set(ALL_KEYS)):
-        r.problems.append(
-            f"{NAMESPACE}:{key}: is not a setting of this program (see Pulumi.yaml for the keys)"
-        )
+        close = difflib.get_close_matches(key, ALL_KEYS, n=1)
+        hint = f"did you mean {NAMESPACE}:{close[0]}?" if close else "see Pulumi.yaml for the keys"
+        r.problems.append(f"{NAMESPACE}:{key}: is not a setting of this program ({hint})")
+    for key in sorted(set(raw) & set(ALL_KEYS)):
+        default = r.defaults.get(key, "")
+        if raw[key].strip() == "" and default.strip() not in ("", "[]"):
+            r.problems.append(
+                f"{NAMESPACE}:{key}: is empty: remove the key to use its default ({default}), "
+                "or give a value"
+            )
     r.require("role", "to choose which side this stack builds: provider or consumer")
     role = r.string("role", choices=("provider", "consumer"))
     if role is None:

@@ -392,6 +392,23 @@ BAD_INPUT = [
         "xacct:installLbController false, or set xacct:nodeEgress nat",
     ),
     (
+        provider(tlsPolicyy="ELBSecurityPolicy-TLS13-1-2-2021-06"),
+        "xacct:tlsPolicyy: is not a setting of this program (did you mean xacct:tlsPolicy?)",
+    ),
+    (
+        provider(createCloudTrail="1"),
+        "xacct:createCloudTrail: '1' is not a boolean: expected true or false",
+    ),
+    (
+        provider(protectEndpointService="1"),
+        "xacct:protectEndpointService: '1' is not a boolean: expected true or false",
+    ),
+    (
+        provider(tlsPolicy=""),
+        "xacct:tlsPolicy: is empty: remove the key to use its default "
+        "(ELBSecurityPolicy-TLS13-1-2-2021-06), or give a value",
+    ),
+    (
         provider(listenerPort="25"),
         "xacct:listenerPort: 25 is not a port API Gateway integrations call: expected 80, 443 "
         "or 1024-65535 (the consumers' API calls https://<tlsServerName>:<listenerPort>/)",

@@ -125,6 +125,7 @@ def run(
     project: Path,
     answer: str = "",
     interactive: bool = True,
+    preflight: list[str] | None = None,
 ) -> tuple[int, str]:
     out = io.StringIO()
     code = main(
@@ -134,6 +135,7 @@ def run(
         confirm=lambda _prompt: answer,
         project_dir=project,
         interactive=lambda: interactive,
+        preflight=lambda _stacks, _rollout, _project: list(preflight or []),
     )
     return code, out.getvalue()
 
@@ -312,6 +314,15 @@ def test_a_typo_in_destroy_leaves_the_real_stacks_alone(project: Path) -> None:
     stacks = FakeStacks()
     code, _ = run(["--consumer-stack", "consmer", "destroy", "--yes"], stacks, project)
     assert code == 2 and stacks.calls == [] and stacks.names() == ["provider", "consumer"]
+
+
+def test_what_aws_refuses_in_the_preflight_stops_the_rollout_before_any_change(
+    project: Path,
+) -> None:
+    stacks = FakeStacks()
+    code, out = run(["up"], stacks, project, preflight=["consumer: the role is set elsewhere"])
+    assert code == 2 and stacks.calls == []
+    assert out == "error: nothing was changed:\n  - consumer: the role is set elsewhere\n"
 
 
 # ---- destroy -------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from xacct_ops.orchestrate import (
     run_phases,
     up_phases,
 )
+from xacct_ops.preflight import stack_config
 
 PHASES = {
     "up": "gate:<provider>, provider, then gate:<c>, consumer:<c> for each consumer, "
@@ -120,16 +121,29 @@ def base_command(args: argparse.Namespace) -> str:
 
 def stack_list(stacks: Stacks, stack: str, key: str, exists: bool, project_dir: Path) -> list[str]:
     """A list setting of a stack: from the backend when the stack exists, else from its file."""
-    import yaml
-
-    value: object
-    if exists:
-        raw = stacks.get_config(stack).get(key)
-        value = json.loads(raw) if raw else []
-    else:
-        path = project_dir / f"Pulumi.{stack}.yaml"
-        value = ((yaml.safe_load(path.read_text()) or {}).get("config") or {}).get(key) or []
+    raw = stack_config(stacks, stack, exists, project_dir).get(key)
+    value = json.loads(raw) if raw else []
     return [str(item) for item in value] if isinstance(value, list) else []
+
+
+Preflight = Callable[[Stacks, Rollout, Path], list[str]]
+
+
+def aws_preflight(stacks: Stacks, rollout: Rollout, project_dir: Path) -> list[str]:
+    """What the rollout asks AWS before any change (xacct_ops/preflight.py)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from xacct_ops.preflight import api_gateway_logging
+    from xacct_ops.verify import VerifyError, account_session
+
+    try:
+        return api_gateway_logging(
+            stacks, rollout.consumers, rollout.create, project_dir, account_session
+        )
+    except VerifyError as error:
+        return [str(error)]
+    except (BotoCoreError, ClientError) as error:
+        return [f"cannot read the API Gateway account settings: {' '.join(str(error).split())}"]
 
 
 def policy_configs(
@@ -197,6 +211,7 @@ def main(
     confirm: Callable[[str], str] = input,
     project_dir: Path = PROJECT_DIR,
     interactive: Callable[[], bool] = lambda: sys.stdin.isatty(),
+    preflight: Preflight = aws_preflight,
 ) -> int:
     args = parser().parse_args(argv)
     if args.command == "plan":
@@ -231,6 +246,11 @@ def main(
         out.write(f"error: nothing was changed:\n{error}\n")
         return 2
     rollout = rollout_of(args, create)
+    if args.command in ("up", "preview") and not getattr(args, "start_at", None):
+        problems = preflight(stacks, rollout, project_dir)
+        if problems:
+            out.write("error: nothing was changed:\n" + "".join(f"  - {p}\n" for p in problems))
+            return 2
     policy = policy_configs(stacks, rollout, project_dir)
     command = base_command(args)
     if args.command == "up":
