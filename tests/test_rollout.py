@@ -35,7 +35,9 @@ class FakeStacks:
         fail_on: tuple[str, str] | None = None,
         interrupt_on: tuple[str, str] | None = None,
         interrupts: int = 1,
+        drifted: dict[str, dict[str, int]] | None = None,
     ) -> None:
+        self.drifted = drifted or {}
         self.existing = list(existing)
         self.calls: list[tuple[str, ...]] = []
         self.fail_on, self.interrupt_on, self.interrupts = fail_on, interrupt_on, interrupts
@@ -73,6 +75,10 @@ class FakeStacks:
 
     def destroy(self, stack: str) -> Any:
         return self._record("destroy", stack)
+
+    def drift(self, stack: str) -> Any:
+        self.calls.append(("drift", stack))
+        return self.drifted.get(stack, {"same": 13})
 
     def set_config(self, stack: str, key: str, value: str) -> None:
         self.calls.append(("set_config", stack, key, value))
@@ -129,7 +135,7 @@ def run(
 ) -> tuple[int, str]:
     out = io.StringIO()
     code = main(
-        argv,
+        ["--summary", str(project / "build" / "rollout-summary.json"), *argv],
         out=out,
         make_stacks=lambda _out: stacks,
         confirm=lambda _prompt: answer,
@@ -261,6 +267,41 @@ def test_preview_is_the_gate_alone_on_every_stack(project: Path) -> None:
         ("preview", "a"),
         ("preview", "b"),
     ]
+
+
+def summary_of(project: Path) -> dict[str, Any]:
+    return dict(json.loads((project / "build" / "rollout-summary.json").read_text()))
+
+
+def test_every_run_leaves_a_machine_readable_summary(project: Path) -> None:
+    stacks = FakeStacks(fail_on=("up", "consumer"))
+    code, out = run(["up"], stacks, project)
+    assert code == 1
+    summary = summary_of(project)
+    assert (summary["command"], summary["result"]) == ("up", "failed")
+    assert [(p["phase"], p["result"], p["policyGate"]) for p in summary["phases"]] == [
+        ("gate:provider", "ok", True),
+        ("provider", "ok", False),
+        ("gate:consumer", "ok", True),
+        ("consumer:consumer", "failed", False),
+    ]
+    assert summary["phases"][1]["changes"] == {"create": 3, "same": 10}
+    assert summary["phases"][3]["error"] == "up consumer failed: mandatory policy violation"
+    assert f"summary: {project / 'build' / 'rollout-summary.json'}" in out
+
+
+def test_drift_refreshes_every_stack_and_fails_on_a_difference(project: Path) -> None:
+    calm = FakeStacks()
+    assert run(["drift"], calm, project)[0] == 0
+    assert calm.calls == [("drift", "provider"), ("drift", "consumer")]
+    drifted = FakeStacks(drifted={"provider": {"same": 60, "update": 1}})
+    code, out = run(["drift"], drifted, project)
+    assert code == 1 and drifted.calls == [("drift", "provider")]
+    assert (
+        "error: phase 'drift:provider' failed: provider has drifted: 1 update to bring it back"
+        in out
+    )
+    assert summary_of(project)["result"] == "failed"
 
 
 # ---- only the stacks named, as they are ------------------------------------------------

@@ -139,6 +139,14 @@ class AutomationStacks:
         result = self._stack(stack).up(**self._policy(policy_pack, policy_config))
         return result.summary.resource_changes
 
+    def drift(self, stack: str) -> Any:
+        result = self._stack(stack).preview(
+            refresh=True,
+            on_output=self._print,
+            color="always" if self._out.isatty() else "never",
+        )
+        return result.change_summary
+
     def destroy(self, stack: str) -> Any:
         result = self._stack(stack).destroy(on_output=self._print)
         return result.summary.resource_changes

@@ -1,8 +1,9 @@
 """python -m xacct_ops {plan,preview,up,destroy,verify}: the whole rollout from one command.
 
-What each command may change: `up` creates a named stack only when it does not exist and its
+What each command may change: `drift` and `preview` change nothing (drift refreshes in
+memory only); `up` creates a named stack only when it does not exist and its
 stack file does, and changes only the named stacks (and, in their stack files, the provider's
-`consumerStacks` and each consumer's `providerStack`); `preview` and `verify` change nothing;
+`consumerStacks` and each consumer's `providerStack`); `verify` changes nothing;
 `destroy` destroys only the named stacks, after confirmation, and puts the provider's
 `protectEndpointService` back to its default afterwards; `plan` runs offline.
 """
@@ -28,6 +29,7 @@ from xacct_ops.orchestrate import (
     Stacks,
     check_stacks,
     destroy_phases,
+    drift_phases,
     gate_phases,
     run_phases,
     up_phases,
@@ -68,6 +70,13 @@ def parser() -> argparse.ArgumentParser:
         help="a consumer stack; repeat for several (default: consumer)",
     )
     p.add_argument(
+        "--summary",
+        type=Path,
+        default=PROJECT_DIR / "build" / "rollout-summary.json",
+        metavar="FILE",
+        help="where each run writes its machine-readable summary (JSON)",
+    )
+    p.add_argument(
         "--organization",
         metavar="ORG",
         help="Pulumi Cloud: the organization owning the stacks, for stack references "
@@ -78,6 +87,10 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--from", dest="start_at", metavar="PHASE", help=f"resume at: {PHASES['up']}")
     up.add_argument("--timeout", type=_seconds, default=600.0, help="verify: seconds to wait")
     sub.add_parser("preview", help="the policy gate alone, on every stack")
+    sub.add_parser(
+        "drift",
+        help="refresh and preview every stack, writing no state; non-zero exit on any drift",
+    )
     destroy = sub.add_parser("destroy", help="consumers first, then the provider")
     destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     destroy.add_argument(
@@ -193,6 +206,30 @@ def recovery(phase: Phase, resume: str) -> str:
     return "\n".join(lines)
 
 
+def write_summary(
+    path: Path,
+    command: str,
+    rollout: Rollout,
+    outcome: str,
+    record: list[dict[str, object]],
+    out: TextIO,
+) -> None:
+    """The run as JSON for CI: per phase its stack, operation, result, changes and seconds;
+    gate phases are the policy pack's verdict."""
+    summary = {
+        "command": command,
+        "provider": rollout.provider,
+        "consumers": list(rollout.consumers),
+        "result": outcome,
+        "phases": [
+            {**entry, "policyGate": str(entry["phase"]).startswith("gate:")} for entry in record
+        ],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2) + "\n")
+    out.write(f"summary: {path}\n")
+
+
 def verify_all(stacks: Stacks, rollout: Rollout, out: TextIO, timeout: float) -> None:
     from xacct_ops.verify import VerifyError, verify_rollout
 
@@ -259,6 +296,8 @@ def main(
         )
     elif args.command == "preview":
         phases = gate_phases(stacks, rollout, policy)
+    elif args.command == "drift":
+        phases = drift_phases(stacks, rollout)
     elif args.command == "destroy":
         if not args.yes:
             names = ", ".join([*rollout.consumers, rollout.provider])
@@ -274,6 +313,8 @@ def main(
             out.write(f"verify: {error}\n")
             return 1
         return 0
+    record: list[dict[str, object]] = []
+    outcome = "failed"
     try:
         run_phases(
             phases,
@@ -281,12 +322,15 @@ def main(
             command=command,
             start_at=getattr(args, "start_at", None),
             interrupt=stacks.interrupt,
+            record=record,
         )
+        outcome = "done"
     except PhaseError as error:
         out.write(f"\nerror: phase '{error.phase}' failed: {error.cause}\n")
         out.write(f"fix the cause, then resume with: {error.resume}\n")
         return 1
     except PhaseInterruptedError as interrupted:
+        outcome = "interrupted"
         phase = interrupted.phase
         what = f" ({phase.operation} of {phase.stack})" if phase.stack else ""
         out.write(
@@ -296,6 +340,7 @@ def main(
         )
         return 130
     except PhaseAbortedError as aborted:
+        outcome = "aborted"
         phase = aborted.phase
         what = f" ({phase.operation} of {phase.stack})" if phase.stack else ""
         out.write(
@@ -305,7 +350,11 @@ def main(
         )
         return 130
     except ValueError as error:  # --from names no phase
+        outcome = "refused"
         out.write(f"error: {error}\n")
         return 2
+    finally:
+        if outcome != "refused":
+            write_summary(args.summary, args.command, rollout, outcome, record, out)
     out.write(f"\n{args.command}: done\n")
     return 0

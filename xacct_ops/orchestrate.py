@@ -39,6 +39,11 @@ class Stacks(Protocol):
 
     def destroy(self, stack: str) -> Changes: ...
 
+    def drift(self, stack: str) -> Changes:
+        """A preview that refreshes first: what differs between the cloud and the program,
+        with nothing written to the state."""
+        ...
+
     def set_config(self, stack: str, key: str, value: str) -> None: ...
 
     def set_list(self, stack: str, key: str, values: list[str]) -> None: ...
@@ -275,6 +280,27 @@ def gate_phases(stacks: Stacks, rollout: Rollout, policy: PolicyConfigs) -> list
     ]
 
 
+class DriftError(Exception):
+    """A stack whose resources differ from what its program declares."""
+
+
+def drift_phases(stacks: Stacks, rollout: Rollout) -> list[Phase]:
+    """Every stack of the rollout, in rollout order: a refreshed preview that must find nothing
+    to change (what a nightly CI job runs)."""
+
+    def check(stack: str) -> Changes:
+        changes = stacks.drift(stack)
+        differs = {op: n for op, n in changes.items() if op != "same" and n}
+        if differs:
+            raise DriftError(f"{stack} has drifted: {summarize(differs)} to bring it back")
+        return changes
+
+    return [
+        Phase(f"drift:{s}", f"refresh and preview {s}", lambda s=s: check(s), s, "preview")  # type: ignore[misc]
+        for s in (rollout.provider, *rollout.consumers)
+    ]
+
+
 def destroy_phases(
     stacks: Stacks, rollout: Rollout, policy: PolicyConfigs, out: TextIO
 ) -> list[Phase]:
@@ -364,13 +390,17 @@ def run_phases(
     clock: Callable[[], float] = time.monotonic,
     interrupt: Callable[[], None] = lambda: None,
     wait: Callable[[threading.Event], object] = threading.Event.wait,
+    record: list[dict[str, Any]] | None = None,
 ) -> list[tuple[str, str, float]]:
-    """Run phases in order from `start_at`; return (phase, summary, seconds) for each run."""
+    """Run phases in order from `start_at`; return (phase, summary, seconds) for each run.
+    `record` receives one entry per phase run (for the machine-readable summary)."""
     names = [p.name for p in phases]
     if start_at is not None and start_at not in names:
         raise ValueError(f"--from {start_at!r} is not a phase of {command}: {', '.join(names)}")
     todo = phases[names.index(start_at) :] if start_at else phases
     done: list[tuple[str, str, float]] = []
+    if record is not None:
+        record.clear()
     for index, phase in enumerate(todo, start=names.index(todo[0].name) + 1):
         out.write(f"\n==> [{index}/{len(phases)}] {phase.name}: {phase.title}\n")
         out.flush()
@@ -386,18 +416,42 @@ def run_phases(
             out.flush()
             interrupt()
 
+        def note(
+            result: str,
+            changes: Changes | None = None,
+            error: str = "",
+            phase: Phase = phase,
+            started: float = started,
+        ) -> None:
+            if record is not None:
+                record.append(
+                    {
+                        "phase": phase.name,
+                        "stack": phase.stack,
+                        "operation": phase.operation,
+                        "result": result,
+                        "changes": dict(changes or {}),
+                        "seconds": round(clock() - started, 1),
+                        **({"error": error} if error else {}),
+                    }
+                )
+
         try:
             changes, interrupted = run_interruptible(phase.run, first_interrupt, wait)
         except KeyboardInterrupt:
+            note("aborted")
             raise PhaseAbortedError(phase, resume) from None
         except Exception as error:  # every failure stops the rollout with how to resume
             seconds = clock() - started
             out.write(f"<== {phase.name}: FAILED after {seconds:.1f} s\n")
+            note("failed", error=" ".join(str(error).split())[:500])
             raise PhaseError(phase.name, error, resume) from error
         if interrupted:
+            note("interrupted")
             raise PhaseInterruptedError(phase, resume)
         seconds = clock() - started
         summary = summarize(changes)
         out.write(f"<== {phase.name}: {summary} in {seconds:.1f} s\n")
+        note("ok", changes)
         done.append((phase.name, summary, seconds))
     return done
