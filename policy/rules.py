@@ -63,6 +63,28 @@ IAM_POLICY = "aws:iam/policy:Policy"
 IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 IAM_ROLE = "aws:iam/role:Role"
 IAM_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+IAM_ATTACHMENTS = (
+    IAM_ATTACHMENT,
+    "aws:iam/policyAttachment:PolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+)
+IAM_EXCLUSIVE_ATTACHMENTS = (
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
+)
+IAM_INLINE = (
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/groupPolicy:GroupPolicy",
+)
+ADMIN_POLICIES = ("AdministratorAccess", "IAMFullAccess")
+"""AWS managed policies that make their holder an administrator, or able to become one."""
+BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 KMS_KEY = "aws:kms/key:Key"
 VPC = "aws:ec2/vpc:Vpc"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
@@ -73,9 +95,23 @@ DEFAULT_MIN_RETENTION_DAYS = 30
 DEFAULT_SUPPORTED_EKS_VERSIONS = ("1.31", "1.32", "1.33", "1.34")
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 SECURE_LISTENER_PROTOCOLS = ("TLS", "HTTPS")
-_TLS_POLICY = re.compile(r"^ELBSecurityPolicy-(TLS13-|TLS-1-2-|FS-1-2-)")
+# The lowest TLS version an ELB security policy negotiates. Names that carry it follow AWS's
+# pattern (ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.2 and 1.3; -TLS13-1-0-2021-06: from 1.0);
+# the older names that do not are listed. Source: "Security policies for your Network Load
+# Balancer", https://docs.aws.amazon.com/elasticloadbalancing/latest/network/describe-ssl-policies.html
+_NAMED_MINIMUM = re.compile(r"^ELBSecurityPolicy-(?:TLS13|TLS|FS)-1-(\d)(?:-|$)")
+TLS_MINIMUM_OF_OLDER_POLICIES = {
+    "ELBSecurityPolicy-2016-08": "1.0",
+    "ELBSecurityPolicy-2015-05": "1.0",
+    "ELBSecurityPolicy-FS-2018-06": "1.0",
+    "ELBSecurityPolicy-TLS-1-0-2015-04": "1.0",
+    "ELBSecurityPolicy-TLS-1-1-2017-01": "1.1",
+    "ELBSecurityPolicy-FS-1-1-2019-08": "1.1",
+}
 _PRINCIPAL = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(\d{12}):(root|role/[\w+=,.@/-]+)$")
-WORLD = ("0.0.0.0/0", "::/0")
+WIDE_OPEN_ADDRESSES = 2**24
+"""More IPv4 addresses than this, together, is the internet (whole or in pieces), not a list
+of networks someone named (the stack config's bound for the EKS endpoint too)."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +222,45 @@ def _document(value: Any) -> Mapping[str, Any] | None:
     except json.JSONDecodeError:
         return None
     return parsed if isinstance(parsed, Mapping) else None
+
+
+def _coverage(cidrs: Sequence[Any]) -> int | None:
+    """How many IPv4 addresses the CIDRs cover together (overlaps once); None if one is not a
+    CIDR. An IPv6 block counts as the whole IPv4 internet: no runner or peer is named by it."""
+    networks: list[ipaddress.IPv4Network] = []
+    total = 0
+    for cidr in cidrs:
+        try:
+            network = ipaddress.ip_network(str(cidr), strict=False)
+        except ValueError:
+            return None
+        if isinstance(network, ipaddress.IPv6Network):
+            total = 2**32
+        else:
+            networks.append(network)
+    return max(total, sum(n.num_addresses for n in ipaddress.collapse_addresses(networks)))
+
+
+def _wide_open(cidrs: Sequence[Any]) -> str | None:
+    """Why these CIDRs together are the internet, or None."""
+    covered = _coverage(cidrs)
+    if covered is None:
+        return "are not all CIDR blocks"
+    if covered > WIDE_OPEN_ADDRESSES:
+        return (
+            f"together cover {covered:,} addresses (more than a /8: the internet, whole or "
+            "in pieces)"
+        )
+    return None
+
+
+def tls_minimum(policy: Any) -> str | None:
+    """The lowest TLS version an ELB security policy negotiates ("1.2"), None if unknown."""
+    name = str(policy or "")
+    if name in TLS_MINIMUM_OF_OLDER_POLICIES:
+        return TLS_MINIMUM_OF_OLDER_POLICIES[name]
+    match = _NAMED_MINIMUM.match(name)
+    return f"1.{match.group(1)}" if match else None
 
 
 def _statements(document: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
@@ -372,11 +447,20 @@ def _listener_tls_policy(token: str, props: Props, _: Config) -> Iterator[Findin
     if props.get("protocol") not in SECURE_LISTENER_PROTOCOLS:
         return
     policy = props.get("sslPolicy")
-    if not policy or not _TLS_POLICY.match(str(policy)):
+    minimum = tls_minimum(policy)
+    if minimum is None:
         yield Finding(
             "sslPolicy",
             policy,
-            "use ELBSecurityPolicy-TLS13-1-2-2021-06 or another TLS 1.2+ policy",
+            "name a security policy whose lowest TLS version is known to be 1.2 or 1.3, "
+            "such as ELBSecurityPolicy-TLS13-1-2-2021-06",
+        )
+    elif minimum < "1.2":
+        yield Finding(
+            "sslPolicy",
+            policy,
+            f"it still negotiates TLS {minimum}: use ELBSecurityPolicy-TLS13-1-2-2021-06 or "
+            "another policy from TLS 1.2",
         )
 
 
@@ -391,7 +475,7 @@ PASSTHROUGH_CONFIG = {
 
 @resource_rule(
     "listener-secure-protocol",
-    A,
+    M,
     LISTENER,
     "ELB.18",
     "Listeners speak TLS; TCP passthrough only where the backend terminates TLS "
@@ -472,17 +556,46 @@ def _prefix(where: str, prop: str) -> str:
     M,
     SG_TOKENS,
     "EC2.18/19, CKV_AWS_24/25/260/277",
-    "No ingress from 0.0.0.0/0 or ::/0.",
+    "No ingress from the internet: 0.0.0.0/0, ::/0, or CIDRs that cover it in pieces.",
 )
 def _sg_no_world(token: str, props: Props, _: Config) -> Iterator[Finding]:
-    for where, rule in _ingress_rules(token, props):
-        for cidr in _cidrs(rule):
-            if cidr in WORLD:
-                yield Finding(
-                    _prefix(where, "cidr"),
-                    cidr,
-                    "admit a security group or a private CIDR, never the whole internet",
-                )
+    yield from _world_findings(_ingress_rules(token, props), "admit")
+
+
+def _world_findings(rules: list[tuple[str, Mapping[str, Any]]], verb: str) -> Iterator[Finding]:
+    """Each rule open to the internet, then the rules of one group that are so together."""
+    fix = f"{verb} a security group or a narrow CIDR, never the internet"
+    alone = False
+    for where, rule in rules:
+        why = _wide_open(_cidrs(rule))
+        if why and _cidrs(rule):
+            alone = True
+            yield Finding(_prefix(where, "cidrs"), _cidrs(rule), f"these CIDRs {why}: {fix}")
+    together = [c for _, rule in rules for c in _cidrs(rule)]
+    why = _wide_open(together)
+    if not alone and len(rules) > 1 and together and why:
+        yield Finding("rules", together, f"these CIDRs {why}: {fix}")
+
+
+def _egress_rules(token: str, props: Props) -> list[tuple[str, Mapping[str, Any]]]:
+    if token == SG:
+        return [(f"egress[{i}]", r) for i, r in enumerate(_list(props.get("egress")))]
+    if token == SG_RULE:
+        return [("", props)] if props.get("type") == "egress" else []
+    if token == SG_EGRESS:
+        return [("", props)]
+    return []
+
+
+@resource_rule(
+    "sg-no-world-egress",
+    M,
+    (SG, SG_RULE, SG_EGRESS),
+    "arch (each hop sends to the next only), CKV_AWS_382",
+    "No egress to the internet: every group here sends to the next hop's group or its VPC.",
+)
+def _sg_no_world_egress(token: str, props: Props, _: Config) -> Iterator[Finding]:
+    yield from _world_findings(_egress_rules(token, props), "send to")
 
 
 def _protocol_and_ports(rule: Mapping[str, Any]) -> tuple[str, Any, Any]:
@@ -693,37 +806,9 @@ def _eks_endpoint(token: str, props: Props, _: Config) -> Iterator[Finding]:
             "list the CIDRs that may reach the public "
             "endpoint (EKS opens it to 0.0.0.0/0 otherwise), or turn it off",
         )
-    covered = _coverage(_list(cidrs))
-    if covered is None:
-        yield Finding("publicAccessCidrs", cidrs, "list CIDR blocks (a.b.c.d/n)")
-    elif covered > PUBLIC_ENDPOINT_MAX_ADDRESSES:
-        yield Finding(
-            "publicAccessCidrs",
-            cidrs,
-            f"these CIDRs together open the endpoint to {covered:,} addresses (more than a /8: "
-            "the internet, whole or in pieces): name your runners' CIDRs",
-        )
-
-
-PUBLIC_ENDPOINT_MAX_ADDRESSES = 2**24
-"""What the CIDRs of a public endpoint may cover together (the stack config's bound too)."""
-
-
-def _coverage(cidrs: Sequence[Any]) -> int | None:
-    """How many IPv4 addresses the CIDRs cover together (overlaps once); None if one is not a
-    CIDR. An IPv6 block counts as the whole IPv4 internet: it is no runner's egress."""
-    networks: list[ipaddress.IPv4Network] = []
-    total = 0
-    for cidr in cidrs:
-        try:
-            network = ipaddress.ip_network(str(cidr), strict=False)
-        except ValueError:
-            return None
-        if isinstance(network, ipaddress.IPv6Network):
-            total = 2**32
-        else:
-            networks.append(network)
-    return max(total, sum(n.num_addresses for n in ipaddress.collapse_addresses(networks)))
+    why = _wide_open(_list(cidrs))
+    if why:
+        yield Finding("publicAccessCidrs", cidrs, f"these CIDRs {why}: name your runners' CIDRs")
 
 
 @resource_rule(
@@ -816,7 +901,7 @@ def _log_retention(token: str, props: Props, config: Config) -> Iterator[Finding
 
 @resource_rule(
     "log-group-kms",
-    A,
+    M,
     [LOG_GROUP],
     "CKV_AWS_158",
     "Log groups are encrypted with a customer-managed KMS key.",
@@ -848,6 +933,7 @@ def _trail(token: str, props: Props, _: Config) -> Iterator[Finding]:
 
 
 def _admin_statements(document: Mapping[str, Any] | None) -> Iterator[str]:
+    """What a document grants too widely: everything, a whole service, or all but a few."""
     for statement in _statements(document):
         if statement.get("Effect") != "Allow":
             continue
@@ -858,29 +944,39 @@ def _admin_statements(document: Mapping[str, Any] | None) -> Iterator[str]:
         for action in actions:
             if action.endswith(":*"):
                 yield f"Allow {action}"
+        if statement.get("NotAction") is not None:
+            yield f"Allow everything but {_show(statement.get('NotAction'))}"
+
+
+def _admin_arn(arn: Any) -> bool:
+    return any(str(arn).endswith(f":policy/{name}") for name in ADMIN_POLICIES)
 
 
 @resource_rule(
     "iam-no-wildcard-admin",
     M,
-    [IAM_POLICY, IAM_ROLE_POLICY, IAM_ROLE, IAM_ATTACHMENT],
+    [IAM_POLICY, *IAM_INLINE, IAM_ROLE, *IAM_ATTACHMENTS, *IAM_EXCLUSIVE_ATTACHMENTS],
     "IAM.1/21, CKV_AWS_62/63/274",
-    "No Allow * on *, no service:* actions, no AdministratorAccess.",
+    "No Allow * on *, no service:* actions, no Allow with NotAction, and no administrator "
+    "policy, however it reaches a role, user or group (inline, attachment of any kind, "
+    "managed list).",
 )
 def _iam_no_admin(token: str, props: Props, _: Config) -> Iterator[Finding]:
     documents: list[tuple[str, Any]] = []
-    if token in (IAM_POLICY, IAM_ROLE_POLICY):
+    if token == IAM_POLICY or token in IAM_INLINE:
         documents.append(("policy", props.get("policy")))
     if token == IAM_ROLE:
         for i, inline in enumerate(_list(props.get("inlinePolicies"))):
             documents.append((f"inlinePolicies[{i}].policy", inline.get("policy")))
         for arn in _list(props.get("managedPolicyArns")):
-            if str(arn).endswith(":policy/AdministratorAccess"):
+            if _admin_arn(arn):
                 yield Finding("managedPolicyArns", arn, "grant the actions the role needs")
-    if token == IAM_ATTACHMENT and str(props.get("policyArn", "")).endswith(
-        ":policy/AdministratorAccess"
-    ):
-        yield Finding("policyArn", props.get("policyArn"), "grant the actions the role needs")
+    if token in IAM_ATTACHMENTS and _admin_arn(props.get("policyArn", "")):
+        yield Finding("policyArn", props.get("policyArn"), "grant the actions the principal needs")
+    if token in IAM_EXCLUSIVE_ATTACHMENTS:
+        for arn in _list(props.get("policyArns")):
+            if _admin_arn(arn):
+                yield Finding("policyArns", arn, "grant the actions the principal needs")
     for prop, text in documents:
         for grant in _admin_statements(_document(text)):
             yield Finding(prop, grant, "name the actions and resources the principal needs")
@@ -912,8 +1008,33 @@ def _iam_trust(token: str, props: Props, _: Config) -> Iterator[Finding]:
 
 
 @resource_rule(
+    "kms-key-policy-principals",
+    M,
+    [KMS_KEY, "aws:kms/keyPolicy:KeyPolicy"],
+    "CKV_AWS_33",
+    "A key policy never allows `*` as principal without a condition that narrows it.",
+)
+def _kms_principals(token: str, props: Props, _: Config) -> Iterator[Finding]:
+    for i, statement in enumerate(_statements(_document(props.get("policy")))):
+        if statement.get("Effect") != "Allow" or statement.get("Condition"):
+            continue
+        principal = statement.get("Principal")
+        values = (
+            [principal]
+            if isinstance(principal, str)
+            else [v for vs in (principal or {}).values() for v in _list(vs)]
+        )
+        if "*" in values:
+            yield Finding(
+                f"policy.Statement[{i}].Principal",
+                principal,
+                "name the account, role or service that may use the key",
+            )
+
+
+@resource_rule(
     "kms-key-rotation",
-    A,
+    M,
     [KMS_KEY],
     "awsguard cmk-backing-key-rotation-enabled, CKV_AWS_7",
     "Symmetric customer-managed keys rotate.",
@@ -1091,7 +1212,7 @@ def _sg_conflicts(
 
 @stack_rule(
     "vpc-flow-logs",
-    A,
+    M,
     [VPC, FLOW_LOG],
     "EC2.6, CKV2_AWS_11",
     "Every VPC the stack creates has a flow log.",
@@ -1103,6 +1224,104 @@ def _vpc_flow_logs(
     for vpc in _of(resources, VPC):
         if id(vpc) not in logged:
             yield vpc, f"{VPC} '{vpc.name}': has no aws.ec2.FlowLog; add one (traffic_type ALL)"
+
+
+def _denies_insecure_transport(policy: PolicyResource) -> bool:
+    for statement in _statements(_document(policy.props.get("policy"))):
+        condition = statement.get("Condition") or {}
+        insecure = str((condition.get("Bool") or {}).get("aws:SecureTransport", "")).lower()
+        anyone = statement.get("Principal") in ("*", {"AWS": "*"})
+        if statement.get("Effect") == "Deny" and anyone and insecure == "false":
+            return True
+    return False
+
+
+@stack_rule(
+    "s3-tls-only",
+    M,
+    [*BUCKETS, BUCKET_POLICY],
+    "S3.5, CKV_AWS_379",
+    "Every bucket's policy denies requests that do not use TLS.",
+)
+def _s3_tls_only(
+    resources: list[PolicyResource], _: Config
+) -> Iterator[tuple[PolicyResource, str]]:
+    for bucket in _of(resources, *BUCKETS):
+        policies = [p for p in _of(resources, BUCKET_POLICY) if bucket in _deps(p, "bucket")]
+        if not any(_denies_insecure_transport(p) for p in policies):
+            yield (
+                bucket,
+                (
+                    f"{bucket.resource_type} '{bucket.name}': no bucket policy denies "
+                    "aws:SecureTransport false; add a Deny for Principal * on the bucket and "
+                    "its objects when the request does not use TLS"
+                ),
+            )
+
+
+PUBLIC_ACCESS_FLAGS = (
+    "blockPublicAcls",
+    "blockPublicPolicy",
+    "ignorePublicAcls",
+    "restrictPublicBuckets",
+)
+
+
+@stack_rule(
+    "s3-public-access-blocked",
+    M,
+    [*BUCKETS, PUBLIC_ACCESS_BLOCK],
+    "S3.8, CKV_AWS_53/54/55/56",
+    "Every bucket has a public access block with all four settings on.",
+)
+def _s3_public_access(
+    resources: list[PolicyResource], _: Config
+) -> Iterator[tuple[PolicyResource, str]]:
+    for bucket in _of(resources, *BUCKETS):
+        blocks = [b for b in _of(resources, PUBLIC_ACCESS_BLOCK) if bucket in _deps(b, "bucket")]
+        complete = any(all(b.props.get(f) is True for f in PUBLIC_ACCESS_FLAGS) for b in blocks)
+        if not complete:
+            yield (
+                bucket,
+                (
+                    f"{bucket.resource_type} '{bucket.name}': no public access block with "
+                    f"{', '.join(PUBLIC_ACCESS_FLAGS)} all true; add one"
+                ),
+            )
+
+
+@stack_rule(
+    "default-sg-closed",
+    M,
+    [VPC, DEFAULT_SG],
+    "EC2.2, CKV2_AWS_12",
+    "Every VPC the stack creates has its default security group closed (no rules).",
+)
+def _default_sg_closed(
+    resources: list[PolicyResource], _: Config
+) -> Iterator[tuple[PolicyResource, str]]:
+    closers: dict[int, list[PolicyResource]] = {}
+    for default in _of(resources, DEFAULT_SG):
+        rules = _list(default.props.get("ingress")) + _list(default.props.get("egress"))
+        if rules:
+            yield (
+                default,
+                (
+                    f"{DEFAULT_SG} '{default.name}': has {len(rules)} rule(s); the default "
+                    "security group admits and sends nothing: remove them"
+                ),
+            )
+        for vpc in _deps(default, "vpcId"):
+            closers.setdefault(id(vpc), []).append(default)
+    for vpc in _of(resources, VPC):
+        if id(vpc) not in closers:
+            yield (
+                vpc,
+                (
+                    f"{VPC} '{vpc.name}': its default security group keeps AWS's rules; manage "
+                    "it with an aws.ec2.DefaultSecurityGroup without rules"
+                ),
+            )
 
 
 @stack_rule(
@@ -1182,12 +1401,39 @@ def rule(name: str) -> Rule:
     return next(r for r in RULES if r.name == name)
 
 
+ADVISORY_BECAUSE = {
+    "lb-deletion-protection": "the provider's NLB is protected with its endpoint service; the "
+    "consumer's has nothing outside its stack depending on it (README: choices a scanner flags)",
+    "lb-access-logs": "NLBs log TLS listeners only (the consumer's is TCP), into a bucket whose "
+    "policy lets log delivery write: an option a baseline may add (ELB.5 is about ALBs)",
+    "lb-multi-az": "both NLBs span two AZs or more with cross-zone on; a single-AZ test stack "
+    "is a deliberate choice",
+    "nlb-security-groups": "how to treat PrivateLink traffic is a design choice (README: NLB "
+    "security groups); the rule asks that it be made explicitly",
+    "sg-rule-description": "a missing description weakens review, not access",
+    "apigw-xray": "tracing is observability, not protection (APIGateway.3 is LOW)",
+    "eks-all-control-plane-logs": "audit logs are mandatory (eks-audit-logging); the other "
+    "four are diagnostics",
+    "eks-supported-version": "the program asks EKS for the versions it offers; extended "
+    "support is allowed, at its price",
+    "apigw-waf": "a WAF belongs on public stages with untrusted callers; IAM-authenticated "
+    "APIs may go without (APIGateway.4 is MEDIUM)",
+}
+"""Why each advisory rule warns rather than refuses (the rules table prints it)."""
+
+
 def rules_table() -> str:
     """The README's table of rules (a test keeps the README in step with it)."""
-    lines = ["| rule | applies to | level | sources |", "|---|---|---|---|"]
+    lines = [
+        "| rule | applies to | level | what must hold | sources | advisory because |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in RULES:
         tokens = ", ".join(f"`{t.split(':')[1] if t.startswith('aws:') else t}`" for t in r.tokens)
         kind = " (stack)" if r.stack else ""
         level = "M" if r.level == M else "A"
-        lines.append(f"| `{r.name}`{kind} | {tokens} | {level} | {r.anchors} |")
+        why = ADVISORY_BECAUSE.get(r.name, "") if r.level != M else ""
+        lines.append(
+            f"| `{r.name}`{kind} | {tokens} | {level} | {r.description} | {r.anchors} | {why} |"
+        )
     return "\n".join(lines)

@@ -16,14 +16,17 @@ from policy.offline import Violation, evaluate, mandatory, stack_resources
 from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG, ROOT
 from tests.support.variants import (
     CONSUMER_VARIANTS,
+    GATE,
     PROVIDER_STACK,
     PROVIDER_VARIANTS,
     VARIANT_PREFIX,
     consumer_account,
     consumer_variant,
     existing_account,
+    provider_settings,
     provider_variant,
 )
+from xacct_ops.gate import gate_config
 from xacct_ops.mocks import ProgramRun, Registration, run_program
 
 
@@ -56,43 +59,42 @@ def describe(violations: list[Violation]) -> list[str]:
 @pytest.mark.parametrize("variant", PROVIDER_VARIANTS)
 def test_provider_variants_pass_the_gate(variant: str) -> None:
     run = provider_variant(variant, VARIANT_PREFIX)
-    assert describe(mandatory(evaluate(run.registrations))) == []
+    gate = gate_config("provider", provider_settings(variant))
+    assert describe(mandatory(evaluate(run.registrations, gate))) == []
 
 
 @pytest.mark.xdist_group("variants")
 @pytest.mark.parametrize("variant", CONSUMER_VARIANTS)
 def test_consumer_variants_pass_the_gate(variant: str) -> None:
     run = consumer_variant(variant, VARIANT_PREFIX)
-    assert describe(mandatory(evaluate(run.registrations))) == []
+    assert describe(mandatory(evaluate(run.registrations, GATE["consumer"]))) == []
 
 
 def test_unauthenticated_api_needs_the_gate_lowered_on_purpose(
     provider_exports: dict[str, Any],
 ) -> None:
     run = consumer_run(provider_exports, apiAuthorization="none")
-    blocked = mandatory(evaluate(run.registrations))
+    blocked = mandatory(evaluate(run.registrations, GATE["consumer"]))
     assert {v.policy for v in blocked} == {"apigw-authorization"} and len(blocked) == 2
-    lowered = evaluate(run.registrations, {"apigw-authorization": {"enforcementLevel": "advisory"}})
+    lowered = evaluate(
+        run.registrations,
+        {**GATE["consumer"], "apigw-authorization": {"enforcementLevel": "advisory"}},
+    )
     assert mandatory(lowered) == []
 
 
 def test_advisories_on_the_default_stacks_are_the_documented_ones(
     provider_exports: dict[str, Any],
 ) -> None:
-    provider = {v.policy for v in evaluate(provider_run().registrations)}
-    consumer = {v.policy for v in evaluate(consumer_run(provider_exports).registrations)}
+    provider = {v.policy for v in evaluate(provider_run().registrations, GATE["provider"])}
+    consumer_run_ = consumer_run(provider_exports)
+    consumer = {v.policy for v in evaluate(consumer_run_.registrations, GATE["consumer"])}
     assert provider == {"lb-access-logs"}
-    assert consumer == {
-        "lb-deletion-protection",
-        "lb-access-logs",
-        "listener-secure-protocol",
-        "apigw-waf",
-    }
-    passthrough_allowed = evaluate(
-        consumer_run(provider_exports).registrations,
-        {"listener-secure-protocol": {"allowTcpPassthrough": True}},
-    )
-    assert "listener-secure-protocol" not in {v.policy for v in passthrough_allowed}
+    assert consumer == {"lb-deletion-protection", "lb-access-logs", "apigw-waf"}
+    # The consumer NLB passes TLS through by design: its role's config allows that, and
+    # without it the TCP listener is refused.
+    strict = {v.policy for v in mandatory(evaluate(consumer_run_.registrations))}
+    assert strict == {"listener-secure-protocol"}
 
 
 def test_recorded_property_dependencies_reach_the_stack_rules() -> None:
@@ -116,8 +118,10 @@ def weaken(run: ProgramRun, type_: str, name: str, **props: Any) -> list[Registr
     return [changed if r is target else r for r in run.registrations]
 
 
-def caught(registrations: list[Registration]) -> set[str]:
-    return {v.policy for v in mandatory(evaluate(registrations))}
+def caught(registrations: list[Registration], role: str = "") -> set[str]:
+    if not role:
+        role = "consumer" if any("consumer" in r.urn for r in registrations) else "provider"
+    return {v.policy for v in mandatory(evaluate(registrations, GATE[role]))}
 
 
 @pytest.fixture(scope="module")

@@ -156,7 +156,10 @@ def no_real_verify(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 PROVIDER_GATE = "build/policy-config.provider.json"
-CONSUMER_GATE = "policy/config.consumer.json"
+
+
+def gate_file(stack: str) -> str:
+    return f"build/policy-config.{stack}.json"
 
 
 # ---- up: gated, in order ----------------------------------------------------------------
@@ -177,11 +180,11 @@ def test_up_gates_every_change_then_accepts_then_verifies(
         ("preview", "provider", "policy", PROVIDER_GATE),
         ("up", "provider", "policy", PROVIDER_GATE),
         provider_stack,
-        ("preview", "team-a", "policy", CONSUMER_GATE),
-        ("up", "team-a", "policy", CONSUMER_GATE),
+        ("preview", "team-a", "policy", gate_file("team-a")),
+        ("up", "team-a", "policy", gate_file("team-a")),
         ("set_config", "team-b", "xacct:providerStack", "organization/xacct/provider"),
-        ("preview", "team-b", "policy", CONSUMER_GATE),
-        ("up", "team-b", "policy", CONSUMER_GATE),
+        ("preview", "team-b", "policy", gate_file("team-b")),
+        ("up", "team-b", "policy", gate_file("team-b")),
         (
             "set_list",
             "provider",
@@ -220,6 +223,17 @@ def test_the_gate_allows_the_accounts_the_provider_stack_declares(project: Path)
     # The rest of the role's pack config is kept as it is.
     base = json.loads((project / "policy" / "config.provider.json").read_text())
     assert generated["log-group-retention"] == base["log-group-retention"]
+    assert generated["listener-secure-protocol"] == {"allowTcpPassthrough": False}
+    consumer = json.loads((project / gate_file("consumer")).read_text())
+    assert consumer == json.loads((project / "policy" / "config.consumer.json").read_text())
+
+
+def test_a_passthrough_provider_is_gated_as_one(project: Path) -> None:
+    stacks = FakeStacks()
+    stacks.config["provider"]["xacct:tlsMode"] = "passthrough"
+    assert run(["preview"], stacks, project)[0] == 0
+    generated = json.loads((project / PROVIDER_GATE).read_text())
+    assert generated["listener-secure-protocol"] == {"allowTcpPassthrough": True}
 
 
 def test_up_stops_at_the_first_failure_and_resumes_with_the_same_stacks(
@@ -314,7 +328,7 @@ def test_a_first_up_creates_a_stack_from_its_file_and_only_then(project: Path) -
     assert code == 0, out
     assert stacks.calls.count(("create", "team-c")) == 1
     assert stacks.calls.index(("create", "team-c")) < stacks.calls.index(
-        ("preview", "team-c", "policy", CONSUMER_GATE)
+        ("preview", "team-c", "policy", gate_file("team-c"))
     )
     assert "created stack team-c from Pulumi.team-c.yaml" in out
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from xacct_ops import PROJECT_DIR, policy_config_file
+from xacct_ops.gate import gate_config, settings_of
 from xacct_ops.orchestrate import (
     Phase,
     PhaseAbortedError,
@@ -41,7 +41,6 @@ PHASES = {
     "gate:accept, accept, verify",
     "destroy": "destroy:<c> for each consumer, unprotect, destroy:<provider>, restore",
 }
-_ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):")
 
 
 def _seconds(text: str) -> float:
@@ -132,13 +131,6 @@ def base_command(args: argparse.Namespace) -> str:
     return " ".join([*words, args.command])
 
 
-def stack_list(stacks: Stacks, stack: str, key: str, exists: bool, project_dir: Path) -> list[str]:
-    """A list setting of a stack: from the backend when the stack exists, else from its file."""
-    raw = stack_config(stacks, stack, exists, project_dir).get(key)
-    value = json.loads(raw) if raw else []
-    return [str(item) for item in value] if isinstance(value, list) else []
-
-
 Preflight = Callable[[Stacks, Rollout, Path], list[str]]
 
 
@@ -162,25 +154,16 @@ def aws_preflight(stacks: Stacks, rollout: Rollout, project_dir: Path) -> list[s
 def policy_configs(
     stacks: Stacks, rollout: Rollout, project_dir: Path
 ) -> Callable[[str], str | None]:
-    """The pack's config for each stack: its role's file, and for the provider the accounts it
-    allows, taken from its own consumerAccountIds and consumerRoleArns (one list is the truth:
-    the gate judges the stack by what the stack declares)."""
+    """The pack's config file for each stack (xacct_ops/gate.py): its role's file with what the
+    stack itself declares, written to build/policy-config.<stack>.json."""
 
     def for_stack(stack: str) -> str | None:
-        base = rollout.policy_configs.get(stack)
-        if rollout.role_of(stack) != "provider" or base is None:
-            return base
-        exists = stack not in rollout.create
-        accounts = set(stack_list(stacks, stack, "xacct:consumerAccountIds", exists, project_dir))
-        for arn in stack_list(stacks, stack, "xacct:consumerRoleArns", exists, project_dir):
-            if match := _ACCOUNT_IN_ARN.match(arn):
-                accounts.add(match.group(1))
-        config = json.loads((project_dir / base).read_text())
-        rule = config.setdefault("endpoint-service-principals-specific", {})
-        rule["allowedAccounts"] = sorted(accounts)
+        role = rollout.role_of(stack)
+        config = stack_config(stacks, stack, stack not in rollout.create, project_dir)
         generated = Path("build") / f"policy-config.{stack}.json"
         (project_dir / generated).parent.mkdir(parents=True, exist_ok=True)
-        (project_dir / generated).write_text(json.dumps(config, indent=2) + "\n")
+        document = gate_config(role, settings_of(config), project_dir)
+        (project_dir / generated).write_text(json.dumps(document, indent=2) + "\n")
         return str(generated)
 
     return for_stack

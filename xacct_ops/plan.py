@@ -17,8 +17,9 @@ from components import outputs as keys
 from components.config import unknown_aws_keys
 from components.errors import StackError
 from policy.offline import Violation, evaluate
-from xacct_ops import PROJECT_DIR, policy_config_file
+from xacct_ops import PROJECT_DIR
 from xacct_ops.aws_rules import Breach, check
+from xacct_ops.gate import gate_config
 from xacct_ops.mocks import (
     CONSUMER_ACCOUNT,
     PROVIDER_ACCOUNT,
@@ -86,21 +87,14 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> StackFile:
     return StackFile(stack=stack, config=config, region=region)
 
 
-def _policy_config(role: str) -> dict[str, Any]:
-    import json
-
-    path = PROJECT_DIR / policy_config_file(role)
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def _planned(title: str, stack: str, run: ProgramRun, role: str) -> PlannedStack:
-    return PlannedStack(
-        title,
-        stack,
-        run,
-        evaluate(run.registrations, _policy_config(role)),
-        check(run.registrations),
-    )
+def _planned(
+    title: str, stack: str, run: ProgramRun, role: str, settings: dict[str, Any]
+) -> PlannedStack:
+    """The run judged by the gate the rollout would apply (xacct_ops/gate.py) and by AWS's
+    create-time rules."""
+    gate = gate_config(role, settings)
+    violations = evaluate(run.registrations, gate)
+    return PlannedStack(title, stack, run, violations, check(run.registrations))
 
 
 def build_plan(
@@ -118,7 +112,15 @@ def build_plan(
         azs=fake_azs(provider_file.region, PROVIDER_ACCOUNT),
     )
     first = run_program(provider_config, account=provider_account, stack_name=provider)
-    plans = [_planned(f"{provider} (1st up: publish the service)", provider, first, "provider")]
+    plans = [
+        _planned(
+            f"{provider} (1st up: publish the service)",
+            provider,
+            first,
+            "provider",
+            provider_config,
+        )
+    ]
     consumer_exports: dict[str, dict[str, Any]] = {}
     for index, file in enumerate(consumer_files):
         account = FakeAccount(
@@ -137,7 +139,11 @@ def build_plan(
         consumer_exports[f"{QUALIFIER}/{file.stack}"] = run.exports
         plans.append(
             _planned(
-                f"{file.stack} (up: endpoint, NLB, VPC link, API)", file.stack, run, "consumer"
+                f"{file.stack} (up: endpoint, NLB, VPC link, API)",
+                file.stack,
+                run,
+                "consumer",
+                file.config,
             )
         )
     accepting = {**provider_config, "consumerStacks": list(consumer_exports)}
@@ -146,7 +152,11 @@ def build_plan(
     )
     plans.append(
         _planned(
-            f"{provider} (2nd up: accept the consumer endpoints)", provider, second, "provider"
+            f"{provider} (2nd up: accept the consumer endpoints)",
+            provider,
+            second,
+            "provider",
+            accepting,
         )
     )
     return plans

@@ -11,6 +11,7 @@ from typing import Any
 
 from components.config import NAME_MAX_LENGTH
 from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG
+from xacct_ops.gate import gate_config
 from xacct_ops.mocks import AZS_BY_ACCOUNT, CONSUMER_ACCOUNT, FakeAccount, ProgramRun, run_program
 
 PROVIDER_STACK = "organization/xacct/provider"
@@ -110,6 +111,17 @@ VARIANT_PREFIX = "longest"
 def config_of(base: dict[str, Any], changes: dict[str, Any], name: str | None) -> dict[str, Any]:
     merged = {**base, **changes, **({"name": name} if name else {})}
     return {k: v for k, v in merged.items() if v is not None}
+
+
+def provider_settings(variant: str, prefix: str = "default") -> dict[str, Any]:
+    return config_of(PROVIDER_CONFIG, PROVIDER_VARIANTS[variant], PREFIXES[prefix])
+
+
+GATE = {
+    "provider": gate_config("provider", PROVIDER_CONFIG),
+    "consumer": gate_config("consumer", CONSUMER_CONFIG),
+}
+"""The policy pack's config the rollout gives each default stack (xacct_ops/gate.py)."""
 
 
 @functools.cache

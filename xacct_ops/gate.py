@@ -1,0 +1,51 @@
+"""The policy pack's config for one stack: its role's file (policy/config.<role>.json) and what
+the stack itself declares, so one list is the truth. The provider's gate allows exactly the
+accounts the stack allows (`consumerAccountIds`, and the accounts of `consumerRoleArns`), and
+admits a TCP listener only where the stack asks for TLS passthrough.
+
+The rollout writes it for each `preview` and `up`; `plan` and the tests evaluate with it."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from xacct_ops import PROJECT_DIR, policy_config_file
+
+_ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):")
+
+
+def gate_config(
+    role: str, settings: Mapping[str, Any], project_dir: Path = PROJECT_DIR
+) -> dict[str, Any]:
+    """`settings`: the stack's `xacct:` values without their namespace, lists as lists."""
+    path = project_dir / policy_config_file(role)
+    config: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    if role != "provider":
+        return config
+    accounts = {str(a) for a in settings.get("consumerAccountIds") or []}
+    for arn in settings.get("consumerRoleArns") or []:
+        if match := _ACCOUNT_IN_ARN.match(str(arn)):
+            accounts.add(match.group(1))
+    config.setdefault("endpoint-service-principals-specific", {})["allowedAccounts"] = sorted(
+        accounts
+    )
+    if settings.get("tlsMode") == "passthrough":
+        config.setdefault("listener-secure-protocol", {})["allowTcpPassthrough"] = True
+    return config
+
+
+def settings_of(config: Mapping[str, str]) -> dict[str, Any]:
+    """Stack config as the backend gives it (`xacct:key` → string, lists as JSON) → settings."""
+    settings: dict[str, Any] = {}
+    for key, value in config.items():
+        if not key.startswith("xacct:"):
+            continue
+        try:
+            settings[key.removeprefix("xacct:")] = json.loads(value)
+        except (json.JSONDecodeError, TypeError):
+            settings[key.removeprefix("xacct:")] = value
+    return settings
