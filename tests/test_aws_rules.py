@@ -28,14 +28,12 @@ def breaches(run_registrations: list[Registration]) -> list[str]:
     return [str(b) for b in check(run_registrations)]
 
 
-@pytest.mark.xdist_group("variants")
 @pytest.mark.parametrize("variant", PROVIDER_VARIANTS)
 def test_provider_variants_with_the_longest_prefix_meet_aws_rules(variant: str) -> None:
     assert VARIANT_PREFIX == "longest"
     assert breaches(provider_variant(variant, VARIANT_PREFIX).registrations) == []
 
 
-@pytest.mark.xdist_group("variants")
 @pytest.mark.parametrize("variant", CONSUMER_VARIANTS)
 def test_consumer_variants_with_the_longest_prefix_meet_aws_rules(variant: str) -> None:
     assert breaches(consumer_variant(variant, VARIANT_PREFIX).registrations) == []

@@ -124,7 +124,6 @@ def runs(side: str) -> list[tuple[str, list[Registration]]]:
     return [(v, consumer_variant(v, VARIANT_PREFIX).registrations) for v in CONSUMER_VARIANTS]
 
 
-@pytest.mark.xdist_group("variants")
 @pytest.mark.parametrize("side", ["provider", "consumer"])
 def test_the_policies_allow_creating_every_named_resource_of_every_variant(side: str) -> None:
     refused = set()

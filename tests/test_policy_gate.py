@@ -54,8 +54,7 @@ def describe(violations: list[Violation]) -> list[str]:
     return [f"{v.policy}: {v.message}" for v in violations]
 
 
-# The same runs as the AWS create-time rules judge (one worker, one run per variant).
-@pytest.mark.xdist_group("variants")
+# The same runs as the AWS create-time rules judge (cached per worker).
 @pytest.mark.parametrize("variant", PROVIDER_VARIANTS)
 def test_provider_variants_pass_the_gate(variant: str) -> None:
     run = provider_variant(variant, VARIANT_PREFIX)
@@ -63,7 +62,6 @@ def test_provider_variants_pass_the_gate(variant: str) -> None:
     assert describe(mandatory(evaluate(run.registrations, gate))) == []
 
 
-@pytest.mark.xdist_group("variants")
 @pytest.mark.parametrize("variant", CONSUMER_VARIANTS)
 def test_consumer_variants_pass_the_gate(variant: str) -> None:
     run = consumer_variant(variant, VARIANT_PREFIX)
