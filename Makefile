@@ -3,7 +3,7 @@ PY := venv/bin/python
 CONSUMERS ?= consumer
 STACK_ARGS := $(foreach c,$(CONSUMERS),--consumer-stack $(c))
 
-.PHONY: venv test lint plan preview up verify destroy
+.PHONY: venv test lint plan preview up verify destroy mutate
 venv:
 	python3 -m venv venv && venv/bin/pip install -r requirements-dev.txt
 test:
@@ -20,3 +20,5 @@ verify:
 	$(PY) -m xacct_ops $(STACK_ARGS) verify
 destroy:
 	$(PY) -m xacct_ops $(STACK_ARGS) destroy
+mutate:
+	$(PY) -m mutation.run

@@ -352,6 +352,15 @@ def _canonical(value: object) -> str:
 
 
 @functools.cache
+def gate_minimum_retention(role: str) -> int:
+    """The least log retention the policy gate accepts on this role's stacks: the pack's
+    config file holds the number, so the gate and this validation cannot disagree."""
+    path = PROJECT_FILE.parent / "policy" / f"config.{role}.json"
+    config = json.loads(path.read_text()) if path.exists() else {}
+    return int(config.get("log-group-retention", {}).get("minimumRetentionDays", 1))
+
+
+@functools.cache
 def project_defaults(project_file: Path = PROJECT_FILE) -> dict[str, str]:
     """Each optional key's default, as declared in Pulumi.yaml (the one place defaults live)."""
     declared = yaml.safe_load(project_file.read_text())["config"]
@@ -1072,6 +1081,13 @@ def parse_settings(
             "logRetentionDays",
             retention,
             f"is not a CloudWatch Logs retention: one of {LOG_RETENTION_DAYS}",
+        )
+    elif role in ("provider", "consumer") and retention < (floor := gate_minimum_retention(role)):
+        r.fail(
+            "logRetentionDays",
+            retention,
+            f"is below the {floor} days the policy gate requires of every log group "
+            f"(policy/config.{role}.json, log-group-retention.minimumRetentionDays)",
         )
     if name == "internal" or name.startswith("internal-"):
         r.fail(

@@ -409,6 +409,11 @@ BAD_INPUT = [
         "(ELBSecurityPolicy-TLS13-1-2-2021-06), or give a value",
     ),
     (
+        consumer(logRetentionDays="14"),
+        "xacct:logRetentionDays: 14 is below the 30 days the policy gate requires of every log "
+        "group (policy/config.consumer.json, log-group-retention.minimumRetentionDays)",
+    ),
+    (
         provider(listenerPort="25"),
         "xacct:listenerPort: 25 is not a port API Gateway integrations call: expected 80, 443 "
         "or 1024-65535 (the consumers' API calls https://<tlsServerName>:<listenerPort>/)",
@@ -529,6 +534,17 @@ def test_the_aws_keys_are_the_providers() -> None:
     assert package is not None and package.origin is not None
     source = (Path(package.origin).parent / "config" / "vars.py").read_text()
     assert set(re.findall(r"__config__\.get\w*\('(\w+)'", source)) == config.AWS_PROVIDER_KEYS
+
+
+def test_the_retention_floor_is_the_policy_gates() -> None:
+    gate = json.loads((ROOT / "policy" / "config.provider.json").read_text())
+    floor = gate["log-group-retention"]["minimumRetentionDays"]
+    assert config.gate_minimum_retention("provider") == floor
+    below = max(d for d in config.LOG_RETENTION_DAYS if d < floor)
+    assert problems(provider(logRetentionDays=str(below)))[0].startswith(
+        f"xacct:logRetentionDays: {below} is below the {floor} days"
+    )
+    assert isinstance(parse_settings(raw(provider(logRetentionDays=str(floor)))), ProviderSettings)
 
 
 def test_every_problem_is_reported_at_once() -> None:

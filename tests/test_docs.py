@@ -36,3 +36,12 @@ def test_readme_alarm_table_is_what_the_stacks_build() -> None:
     from components.monitoring import alarms_table
 
     assert alarms_table() in README
+
+
+def test_every_planted_defect_still_finds_its_line() -> None:
+    from mutation.mutants import MUTANTS
+
+    for mutant in MUTANTS:
+        text = (ROOT / mutant.path).read_text()
+        assert text.count(mutant.old) == 1, f"{mutant.name}: {mutant.path} changed"
+        assert mutant.new != mutant.old and all((ROOT / t).exists() for t in mutant.tests)

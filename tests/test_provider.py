@@ -670,6 +670,16 @@ def test_endpoint_service_publishes_the_nlb_to_named_accounts_only(run: ProgramR
     assert service.protect is True
 
 
+@pytest.mark.parametrize("principals", [(), ("*",), ("arn:aws:iam::111111111111:root", "*")])
+def test_an_endpoint_service_without_named_principals_is_never_built(
+    principals: tuple[str, ...],
+) -> None:
+    from components.endpoint_service import EndpointService, EndpointServiceArgs
+
+    with pytest.raises(ValueError, match=r"needs named principals, never '\*'"):
+        EndpointService("svc", EndpointServiceArgs(nlb_arn="arn", allowed_principals=principals))
+
+
 def test_endpoint_service_protection_can_be_lifted_for_teardown() -> None:
     assert provider_run(protectEndpointService="false").one(SERVICE).protect is False
 
@@ -759,6 +769,95 @@ def test_logs_key_lets_cloudtrail_create_an_encrypted_trail() -> None:
     assert encrypt["Condition"]["StringLike"] == {
         "kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:222222222222:trail/*"
     }
+
+
+# The whole logs key policy, statement by statement: it guards every log group, the trail and the
+# alarm topic, so a widened principal or a dropped condition must fail here.
+LOGS_KEY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AccountAdministers",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudWatchLogsOfThisAccount",
+            "Effect": "Allow",
+            "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+            "Action": [
+                "kms:Encrypt*",
+                "kms:Decrypt*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:Describe*",
+            ],
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:222222222222:*"
+                }
+            },
+        },
+        {
+            "Sid": "CloudWatchAlarmsOfThisAccount",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": "222222222222"}},
+        },
+        {
+            "Sid": "CloudTrailEncryptsLogFilesOfThisAccount",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:GenerateDataKey*",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": "222222222222"},
+                "StringLike": {
+                    "kms:EncryptionContext:aws:cloudtrail:arn": (
+                        "arn:aws:cloudtrail:*:222222222222:trail/*"
+                    )
+                },
+            },
+        },
+        {
+            "Sid": "CloudTrailDescribesTheKey",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:DescribeKey",
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudTrailDecryptsWithTheBucketKey",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": "222222222222"}},
+        },
+    ],
+}
+
+
+def test_the_logs_key_policy_is_exactly_the_reviewed_one(run: ProgramRun) -> None:
+    assert as_json(run.one("aws:kms/key:Key", "logs").inputs["policy"]) == LOGS_KEY_POLICY
+
+
+def test_a_widened_logs_key_policy_is_refused_by_the_gate(run: ProgramRun) -> None:
+    import dataclasses
+
+    from policy.offline import evaluate, mandatory
+
+    key = run.one("aws:kms/key:Key", "logs")
+    widened = json.loads(json.dumps(LOGS_KEY_POLICY))
+    widened["Statement"][0]["Principal"] = {"AWS": "*"}
+    changed = dataclasses.replace(key, inputs={**key.inputs, "policy": json.dumps(widened)})
+    registrations = [changed if r is key else r for r in run.registrations]
+    assert {v.policy for v in mandatory(evaluate(registrations))} == {"kms-key-policy-principals"}
 
 
 def test_every_log_group_has_retention_and_the_logs_key() -> None:
