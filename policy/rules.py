@@ -79,12 +79,47 @@ IAM_INLINE = (
     "aws:iam/userPolicy:UserPolicy",
     "aws:iam/groupPolicy:GroupPolicy",
 )
-ADMIN_POLICIES = ("AdministratorAccess", "IAMFullAccess")
+ADMIN_POLICIES = ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")
 """AWS managed policies that make their holder an administrator, or able to become one."""
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+CLASSIC_ELB = "aws:elb/loadBalancer:LoadBalancer"
+SUBNET = "aws:ec2/subnet:Subnet"
+ROUTE = "aws:ec2/route:Route"
+ROUTE_TABLE_ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+INTERNET_GATEWAY = "aws:ec2/internetGateway:InternetGateway"
+INTERNET_PATHS = (
+    INTERNET_GATEWAY,
+    "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway",
+    "aws:ec2/natGateway:NatGateway",
+    "aws:ec2/eip:Eip",
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
+    "aws:ec2transitgateway/vpcAttachment:VpcAttachment",
+)
+CONSUMER_SIDE = "xacct:consumer:ConsumerSide"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
+KMS_GRANT = "aws:kms/grant:Grant"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+REST_API = "aws:apigateway/restApi:RestApi"
+REST_API_POLICY = "aws:apigateway/restApiPolicy:RestApiPolicy"
+DOMAIN_NAME = "aws:apigateway/domainName:DomainName"
+IAM_USERS = (
+    "aws:iam/user:User",
+    "aws:iam/accessKey:AccessKey",
+    "aws:iam/userLoginProfile:UserLoginProfile",
+)
+K8S_SERVICE = "kubernetes:core/v1:Service"
+K8S_WORKLOADS = (
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:apps/v1:DaemonSet",
+    "kubernetes:batch/v1:Job",
+    "kubernetes:core/v1:Pod",
+)
 KMS_KEY = "aws:kms/key:Key"
 VPC = "aws:ec2/vpc:Vpc"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
@@ -109,6 +144,12 @@ TLS_MINIMUM_OF_OLDER_POLICIES = {
     "ELBSecurityPolicy-FS-1-1-2019-08": "1.1",
 }
 _PRINCIPAL = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(\d{12}):(root|role/[\w+=,.@/-]+)$")
+WIDE_PORT_RANGE = 1024
+"""Ingress to this many ports or more is "every port" for review purposes: each hop listens on
+one port (the listener, the node port, the pods')."""
+PUBLIC_INGRESS_ADDRESSES = 2**8
+"""Internet (globally routed) addresses an ingress may admit together: a few named hosts, not a
+provider's ranges (3.0.0.0/8 "the AWS addresses" is 16 million strangers)."""
 WIDE_OPEN_ADDRESSES = 2**24
 """More IPv4 addresses than this, together, is the internet (whole or in pieces), not a list
 of networks someone named (the stack config's bound for the EKS endpoint too)."""
@@ -269,6 +310,94 @@ def _statements(document: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     return [s for s in _list(document.get("Statement")) if isinstance(s, Mapping)]
 
 
+_ACCOUNT_OF = re.compile(r"^(?:arn:aws[\w-]*:(?:iam|sts)::)?(\d{12})(?::|$)")
+NARROWING_KEYS = frozenset(
+    {
+        "aws:sourceaccount",
+        "aws:sourcearn",
+        "aws:sourceowner",
+        "aws:sourceorgid",
+        "aws:principalaccount",
+        "aws:principalarn",
+        "aws:principalorgid",
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+        "kms:calleraccount",
+    }
+)
+"""Condition keys that bind a `*` principal to a known account, organization, source or
+network; any other condition (aws:SecureTransport, ...) leaves it open to everyone."""
+
+TRUST_CONFIG = {
+    "trustedAccounts": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "Accounts whose principals may appear (the stack's own; the rollout "
+        "sets it). Empty: every document names principals of one account only.",
+    }
+}
+
+
+def _principals(statement: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(kind, value) of each principal of a statement: ("*", "*") for a bare `*`."""
+    principal = statement.get("Principal")
+    if principal is None:
+        return []
+    if isinstance(principal, str):
+        return [("*", principal)]
+    return [(str(kind), str(v)) for kind, values in principal.items() for v in _list(values)]
+
+
+def _narrowed(statement: Mapping[str, Any]) -> bool:
+    condition = statement.get("Condition") or {}
+    keys = {str(k).lower() for block in condition.values() for k in (block or {})}
+    return bool(keys & NARROWING_KEYS)
+
+
+def _account(principal: str) -> str | None:
+    match = _ACCOUNT_OF.match(principal)
+    return match.group(1) if match else None
+
+
+def _foreign(accounts: set[str], config: Config) -> list[str]:
+    """The accounts among `accounts` that are not trusted: outside `trustedAccounts` when the
+    rollout set it, or all of them when one document names several accounts."""
+    trusted = {str(a) for a in _list(config.get("trustedAccounts"))}
+    if trusted:
+        return sorted(accounts - trusted)
+    return sorted(accounts) if len(accounts) > 1 else []
+
+
+def _open_principals(
+    document: Mapping[str, Any] | None, config: Config, where: str
+) -> Iterator[Finding]:
+    """What an Allow statement of a resource policy opens to strangers: `*` not bound by a
+    narrowing condition, and principals of accounts the stack does not trust."""
+    accounts: set[str] = set()
+    for i, statement in enumerate(_statements(document)):
+        if statement.get("Effect") != "Allow":
+            continue
+        for kind, value in _principals(statement):
+            if value == "*" and not _narrowed(statement):
+                yield Finding(
+                    f"{where}.Statement[{i}].Principal",
+                    statement.get("Principal"),
+                    "name the principals, or bind `*` to this account or source with a "
+                    "condition (aws:SourceAccount, aws:SourceArn, aws:PrincipalOrgID, ...)",
+                )
+            elif kind == "AWS" and (account := _account(value)):
+                accounts.add(account)
+    foreign = _foreign(accounts, config)
+    if foreign:
+        yield Finding(
+            f"{where}.Principal",
+            foreign,
+            "principals of accounts this stack does not trust: grant only its own account "
+            "(or list the account in trustedAccounts on purpose)",
+        )
+
+
 # ---- endpoint service --------------------------------------------------------------------
 
 
@@ -346,7 +475,13 @@ def _principals_specific(token: str, props: Props, config: Config) -> Iterator[F
 # ---- load balancers and listeners --------------------------------------------------------
 
 
-@resource_rule("lb-internal", M, LB, "arch", "Load balancers in this architecture are internal.")
+@resource_rule(
+    "lb-internal",
+    M,
+    (*LB, CLASSIC_ELB),
+    "arch, ELB.3",
+    "Load balancers in this architecture are internal (a Classic ELB's listeners use TLS too).",
+)
 def _lb_internal(token: str, props: Props, _: Config) -> Iterator[Finding]:
     if props.get("internal") is not True:
         yield Finding(
@@ -354,6 +489,11 @@ def _lb_internal(token: str, props: Props, _: Config) -> Iterator[Finding]:
             props.get("internal"),
             "set internal=True: the path never touches the internet",
         )
+    if token == CLASSIC_ELB:
+        for i, listener in enumerate(_list(props.get("listeners"))):
+            protocol = str(listener.get("lbProtocol", "")).upper()
+            if protocol not in ("HTTPS", "SSL"):
+                yield Finding(f"listeners[{i}].lbProtocol", protocol, "use HTTPS or SSL")
 
 
 @resource_rule(
@@ -556,10 +696,30 @@ def _prefix(where: str, prop: str) -> str:
     M,
     SG_TOKENS,
     "EC2.18/19, CKV_AWS_24/25/260/277",
-    "No ingress from the internet: 0.0.0.0/0, ::/0, or CIDRs that cover it in pieces.",
+    "No ingress from the internet: 0.0.0.0/0, ::/0, CIDRs that cover it in pieces, or more "
+    "than a /24 of public addresses.",
 )
 def _sg_no_world(token: str, props: Props, _: Config) -> Iterator[Finding]:
-    yield from _world_findings(_ingress_rules(token, props), "admit")
+    rules = _ingress_rules(token, props)
+    world = list(_world_findings(rules, "admit"))
+    yield from world
+    public = [c for _, rule in rules for c in _cidrs(rule) if _is_public(c)]
+    covered = _coverage(public) or 0
+    if not world and covered > PUBLIC_INGRESS_ADDRESSES:
+        where = _prefix(rules[0][0], "cidrs") if len(rules) == 1 else "rules"
+        yield Finding(
+            where,
+            public,
+            f"these CIDRs are {covered:,} internet addresses, and nothing on this path is "
+            "reached from the internet: admit a security group or a CIDR of the VPC",
+        )
+
+
+def _is_public(cidr: Any) -> bool:
+    try:
+        return ipaddress.ip_network(str(cidr), strict=False).is_global
+    except ValueError:
+        return False
 
 
 def _world_findings(rules: list[tuple[str, Mapping[str, Any]]], verb: str) -> Iterator[Finding]:
@@ -608,14 +768,14 @@ def _protocol_and_ports(rule: Mapping[str, Any]) -> tuple[str, Any, Any]:
     M,
     SG_TOKENS,
     "CKV_AWS_277",
-    "Ingress names a protocol and a port range, not all traffic.",
+    "Ingress names a protocol and a narrow port range (under 1024 ports), not all traffic.",
 )
 def _sg_no_all_ports(token: str, props: Props, _: Config) -> Iterator[Finding]:
     for where, rule in _ingress_rules(token, props):
         protocol, low, high = _protocol_and_ports(rule)
         if protocol in ("-1", "all"):
             yield Finding(_prefix(where, "protocol"), protocol, "admit tcp on the listener port")
-        elif low == 0 and high == 65535:
+        elif low is not None and high is not None and int(high) - int(low) >= WIDE_PORT_RANGE:
             yield Finding(
                 _prefix(where, "fromPort-toPort"),
                 f"{low}-{high}",
@@ -638,6 +798,18 @@ def _sg_rule_description(token: str, props: Props, _: Config) -> Iterator[Findin
                     yield Finding(f"{kind}[{i}].description", None, "describe the rule")
     elif not props.get("description"):
         yield Finding("description", None, "describe what the rule admits and why")
+
+
+@resource_rule(
+    "subnet-no-public-ip",
+    M,
+    [SUBNET],
+    "EC2.15, CKV_AWS_130",
+    "No subnet assigns public IPs on launch: nothing of the path has a public address.",
+)
+def _subnet_public_ip(token: str, props: Props, _: Config) -> Iterator[Finding]:
+    if props.get("mapPublicIpOnLaunch") is True:
+        yield Finding("mapPublicIpOnLaunch", True, "set map_public_ip_on_launch=False")
 
 
 # ---- API Gateway -------------------------------------------------------------------------
@@ -710,6 +882,21 @@ def _apigw_execution_logging(token: str, props: Props, _: Config) -> Iterator[Fi
             True,
             "turn data tracing off: it logs request and response bodies",
         )
+
+
+@resource_rule(
+    "apigw-domain-tls",
+    M,
+    [DOMAIN_NAME, "aws:apigatewayv2/domainName:DomainName"],
+    "CKV_AWS_206",
+    "Custom domains accept TLS 1.2 or newer only.",
+)
+def _apigw_domain_tls(token: str, props: Props, _: Config) -> Iterator[Finding]:
+    policy = props.get("securityPolicy")
+    if token != DOMAIN_NAME:
+        policy = (props.get("domainNameConfiguration") or {}).get("securityPolicy")
+    if policy is None or str(policy) == "TLS_1_0":
+        yield Finding("securityPolicy", policy, "use TLS_1_2 (or a TLS 1.3 policy)")
 
 
 @resource_rule(
@@ -809,6 +996,95 @@ def _eks_endpoint(token: str, props: Props, _: Config) -> Iterator[Finding]:
     why = _wide_open(_list(cidrs))
     if why:
         yield Finding("publicAccessCidrs", cidrs, f"these CIDRs {why}: name your runners' CIDRs")
+
+
+@resource_rule(
+    "eks-access-scoped",
+    M,
+    (*EKS_TOKENS, ACCESS_ENTRY),
+    "arch, EKS access entries",
+    "Cluster access goes through access entries (authentication mode API) for roles or users "
+    "of this account, never an account root.",
+    config=TRUST_CONFIG,
+)
+def _eks_access(token: str, props: Props, config: Config) -> Iterator[Finding]:
+    if token == EKS_COMPONENT:
+        mode = props.get("authenticationMode")
+        entries = [e.get("principalArn") for e in (props.get("accessEntries") or {}).values()]
+    elif token == EKS_CLUSTER:
+        mode = (props.get("accessConfig") or {}).get("authenticationMode")
+        entries = []
+    else:
+        mode, entries = "API", [props.get("principalArn")]
+    if mode is not None and mode != "API":
+        yield Finding("authenticationMode", mode, "use API: access entries, no aws-auth ConfigMap")
+    for arn in (str(e) for e in entries if e):
+        account = _account(arn)
+        if arn.endswith(":root"):
+            yield Finding("principalArn", arn, "name a role or user, not a whole account")
+        elif account and _foreign({account}, config):
+            yield Finding("principalArn", arn, "grant cluster access to this account only")
+
+
+@resource_rule(
+    "eks-nodes-private",
+    M,
+    (EKS_COMPONENT, NODE_GROUP, LAUNCH_TEMPLATE),
+    "EC2.8, CKV_AWS_79/100",
+    "Nodes get no public IP, no SSH open to the world, and IMDSv2 only.",
+)
+def _eks_nodes(token: str, props: Props, _: Config) -> Iterator[Finding]:
+    if token == EKS_COMPONENT and props.get("nodeAssociatePublicIpAddress") is True:
+        yield Finding("nodeAssociatePublicIpAddress", True, "keep nodes on private addresses")
+    if token == NODE_GROUP:
+        remote = props.get("remoteAccess") or {}
+        if remote and not _list(remote.get("sourceSecurityGroupIds")):
+            yield Finding(
+                "remoteAccess",
+                remote,
+                "no SSH to nodes (or from named security groups only: without them EKS opens "
+                "port 22 to 0.0.0.0/0)",
+            )
+    if token == LAUNCH_TEMPLATE:
+        metadata = props.get("metadataOptions") or {}
+        if metadata.get("httpTokens") != "required":
+            yield Finding(
+                "metadataOptions.httpTokens", metadata.get("httpTokens"), "require IMDSv2"
+            )
+
+
+@resource_rule(
+    "k8s-workload-private",
+    M,
+    (K8S_SERVICE, *K8S_WORKLOADS),
+    "arch, Pod Security Standard restricted",
+    "The workload is reached through the provider NLB only (no Service of type LoadBalancer), "
+    "and its pods run unprivileged, off the host's network.",
+)
+def _k8s_workload(token: str, props: Props, _: Config) -> Iterator[Finding]:
+    spec = props.get("spec") or {}
+    if token == K8S_SERVICE:
+        if spec.get("type") == "LoadBalancer":
+            yield Finding(
+                "spec.type",
+                "LoadBalancer",
+                "use NodePort or ClusterIP: a LoadBalancer Service makes an ELB outside "
+                "PrivateLink",
+            )
+        return
+    pod = spec if token.endswith(":Pod") else (spec.get("template") or {}).get("spec") or {}
+    for flag in ("hostNetwork", "hostPID", "hostIPC"):
+        if pod.get(flag) is True:
+            yield Finding(f"spec.{flag}", True, "keep the pod off the node's namespaces")
+    for container in _list(pod.get("containers")) + _list(pod.get("initContainers")):
+        context = container.get("securityContext") or {}
+        for flag in ("privileged", "allowPrivilegeEscalation"):
+            if context.get(flag) is True:
+                yield Finding(
+                    f"containers[{container.get('name')}].securityContext.{flag}",
+                    True,
+                    "run the container unprivileged",
+                )
 
 
 @resource_rule(
@@ -930,6 +1206,19 @@ def _trail(token: str, props: Props, _: Config) -> Iterator[Finding]:
         yield Finding("kmsKeyId", None, "encrypt log files with a KMS key")
     if not props.get("cloudWatchLogsGroupArn"):
         yield Finding("cloudWatchLogsGroupArn", None, "deliver to a CloudWatch log group too")
+    if props.get("enableLogging") is False:
+        yield Finding("enableLogging", False, "keep the trail logging")
+    for i, selector in enumerate(_list(props.get("eventSelectors"))):
+        if selector.get("includeManagementEvents") is False:
+            yield Finding(
+                f"eventSelectors[{i}].includeManagementEvents", False, "record management events"
+            )
+        if selector.get("readWriteType", "All") != "All":
+            yield Finding(
+                f"eventSelectors[{i}].readWriteType",
+                selector.get("readWriteType"),
+                "record reads and writes (All)",
+            )
 
 
 def _admin_statements(document: Mapping[str, Any] | None) -> Iterator[str]:
@@ -939,13 +1228,62 @@ def _admin_statements(document: Mapping[str, Any] | None) -> Iterator[str]:
             continue
         actions = [str(a) for a in _list(statement.get("Action"))]
         resources = [str(r) for r in _list(statement.get("Resource"))]
-        if "*" in actions and "*" in resources:
+        everywhere = any(_everywhere(r) for r in resources) or statement.get("NotResource")
+        if "*" in actions and everywhere:
             yield "Allow * on *"
         for action in actions:
             if action.endswith(":*"):
                 yield f"Allow {action}"
         if statement.get("NotAction") is not None:
             yield f"Allow everything but {_show(statement.get('NotAction'))}"
+
+
+def _everywhere(resource: str) -> bool:
+    """`*`, or an ARN pattern whose service is a wildcard (arn:aws:*:*:<account>:*)."""
+    parts = resource.split(":")
+    return resource == "*" or (len(parts) > 2 and parts[0] == "arn" and "*" in parts[2])
+
+
+ESCALATION_ACTIONS = frozenset(
+    {
+        "iam:passrole",
+        "sts:assumerole",
+        "iam:attachrolepolicy",
+        "iam:attachuserpolicy",
+        "iam:attachgrouppolicy",
+        "iam:putrolepolicy",
+        "iam:putuserpolicy",
+        "iam:putgrouppolicy",
+        "iam:createpolicyversion",
+        "iam:setdefaultpolicyversion",
+        "iam:updateassumerolepolicy",
+        "iam:createaccesskey",
+        "iam:createloginprofile",
+        "iam:updateloginprofile",
+        "iam:addusertogroup",
+    }
+)
+"""Actions that let a principal grant itself more (the well-known IAM escalation paths)."""
+DATA_READS = frozenset(
+    {"kms:decrypt", "kms:reencryptfrom", "s3:getobject", "secretsmanager:getsecretvalue"}
+)
+"""Reads of any key, object or secret when granted on every resource (KMS.1/KMS.2)."""
+
+
+def _escalations(document: Mapping[str, Any] | None) -> Iterator[str]:
+    for statement in _statements(document):
+        if statement.get("Effect") != "Allow":
+            continue
+        resources = [str(r) for r in _list(statement.get("Resource"))]
+        if not (statement.get("NotResource") or any(_everywhere(r) for r in resources)):
+            continue
+        for action in (str(a) for a in _list(statement.get("Action"))):
+            lowered = action.lower()
+            _, _, name = lowered.partition(":")
+            if lowered in ESCALATION_ACTIONS or lowered in DATA_READS:
+                yield f"Allow {action} on every resource"
+            elif "*" in name and name != "*" and not name.startswith(("describe", "get", "list")):
+                yield f"Allow {action} (a wildcard of writes) on every resource"
 
 
 def _admin_arn(arn: Any) -> bool:
@@ -983,53 +1321,129 @@ def _iam_no_admin(token: str, props: Props, _: Config) -> Iterator[Finding]:
 
 
 @resource_rule(
+    "iam-no-privilege-escalation",
+    M,
+    [IAM_POLICY, *IAM_INLINE, IAM_ROLE],
+    "IAM.1, KMS.1/2, CKV_AWS_107/108/110/111/286/287/288",
+    "No action that lets a principal grant itself more (iam:PassRole, sts:AssumeRole, "
+    "iam:Put*/Attach* policies, ...), and no read of every key, object or secret, on every "
+    "resource.",
+)
+def _iam_escalation(token: str, props: Props, _: Config) -> Iterator[Finding]:
+    documents: list[tuple[str, Any]] = []
+    if token == IAM_POLICY or token in IAM_INLINE:
+        documents.append(("policy", props.get("policy")))
+    if token == IAM_ROLE:
+        for i, inline in enumerate(_list(props.get("inlinePolicies"))):
+            documents.append((f"inlinePolicies[{i}].policy", inline.get("policy")))
+    for prop, text in documents:
+        for grant in _escalations(_document(text)):
+            yield Finding(prop, grant, "name the resources (roles, keys, buckets) it may act on")
+
+
+@resource_rule(
+    "iam-no-users",
+    M,
+    IAM_USERS,
+    "IAM.2/IAM.3, CKV_AWS_273",
+    "No IAM users, access keys or passwords: people and pipelines assume roles.",
+)
+def _iam_no_users(token: str, props: Props, _: Config) -> Iterator[Finding]:
+    yield Finding("type", token.rsplit(":", 1)[1], "use a role (SSO, or OIDC for a pipeline)")
+
+
+@resource_rule(
     "iam-trust-specific",
     M,
     [IAM_ROLE],
-    "CKV_AWS_60/61",
-    "Role trust policies name their principals, never `*`.",
+    "CKV_AWS_60/61/358",
+    "Role trusts name services or federated identities bound to one subject; never `*`, and "
+    "an account only when trustedAccounts lists it.",
+    config=TRUST_CONFIG,
 )
-def _iam_trust(token: str, props: Props, _: Config) -> Iterator[Finding]:
-    for statement in _statements(_document(props.get("assumeRolePolicy"))):
+def _iam_trust(token: str, props: Props, config: Config) -> Iterator[Finding]:
+    document = _document(props.get("assumeRolePolicy"))
+    accounts: set[str] = set()
+    for statement in _statements(document):
         if statement.get("Effect") != "Allow":
             continue
-        principal = statement.get("Principal")
-        values = (
-            [principal]
-            if isinstance(principal, str)
-            else [v for vs in (principal or {}).values() for v in _list(vs)]
-        )
-        if "*" in values:
+        principals = _principals(statement)
+        if any(value == "*" for _, value in principals):
             yield Finding(
                 "assumeRolePolicy.Principal",
-                principal,
+                statement.get("Principal"),
                 "name the service, account or role that may assume it",
             )
+        accounts |= {a for kind, v in principals if kind == "AWS" if (a := _account(v))}
+        for kind, value in principals:
+            if (
+                kind == "Federated"
+                and not value.endswith(".amazonaws.com")
+                and ":saml-provider/" not in value
+            ):
+                yield from _federated_subject(statement, value)
+    if _foreign(accounts, config) or (accounts and not _list(config.get("trustedAccounts"))):
+        yield Finding(
+            "assumeRolePolicy.Principal",
+            sorted(accounts),
+            "an account's principals may assume this role: trust a service or a federated "
+            "identity, or list the account in trustedAccounts on purpose",
+        )
+
+
+def _federated_subject(statement: Mapping[str, Any], provider: str) -> Iterator[Finding]:
+    """A web identity trust names its subject: the service account, the repository."""
+    condition = statement.get("Condition") or {}
+    subjects = [
+        str(v)
+        for operator, block in condition.items()
+        # StringNotEquals on :sub would admit every other subject.
+        if operator in ("StringEquals", "StringLike")
+        for key, values in (block or {}).items()
+        if str(key).endswith(":sub")
+        for v in _list(values)
+    ]
+    # A wildcard may pick branches (repo:<org>/<repo>:ref:refs/heads/release-*), never
+    # which repository, service account or environment the token belongs to.
+    if not subjects or any(c in s.split(":ref:")[0] for s in subjects for c in "*?"):
+        yield Finding(
+            "assumeRolePolicy.Condition",
+            subjects or None,
+            f"bind {provider}'s tokens to one subject (...:sub: "
+            "system:serviceaccount:<namespace>:<name>, or repo:<org>/<repo>:ref:<ref>)",
+        )
 
 
 @resource_rule(
     "kms-key-policy-principals",
     M,
-    [KMS_KEY, "aws:kms/keyPolicy:KeyPolicy"],
+    [KMS_KEY, "aws:kms/keyPolicy:KeyPolicy", KMS_GRANT],
     "CKV_AWS_33",
-    "A key policy never allows `*` as principal without a condition that narrows it.",
+    "A key policy (or grant) never opens the key to `*` without a condition that binds it to "
+    "an account or source, nor to another account.",
+    config=TRUST_CONFIG,
 )
-def _kms_principals(token: str, props: Props, _: Config) -> Iterator[Finding]:
-    for i, statement in enumerate(_statements(_document(props.get("policy")))):
-        if statement.get("Effect") != "Allow" or statement.get("Condition"):
-            continue
-        principal = statement.get("Principal")
-        values = (
-            [principal]
-            if isinstance(principal, str)
-            else [v for vs in (principal or {}).values() for v in _list(vs)]
-        )
-        if "*" in values:
-            yield Finding(
-                f"policy.Statement[{i}].Principal",
-                principal,
-                "name the account, role or service that may use the key",
-            )
+def _kms_principals(token: str, props: Props, config: Config) -> Iterator[Finding]:
+    if token == KMS_GRANT:
+        for prop in ("granteePrincipal", "retiringPrincipal"):
+            account = _account(str(props.get(prop) or ""))
+            if account and _foreign({account}, config):
+                yield Finding(prop, props.get(prop), "grant the key to this stack's account only")
+        return
+    yield from _open_principals(_document(props.get("policy")), config, "policy")
+
+
+@resource_rule(
+    "resource-policy-principals",
+    M,
+    [BUCKET_POLICY, TOPIC_POLICY, SNS_TOPIC, REST_API_POLICY, REST_API],
+    "S3.6, CKV_AWS_70/169/283",
+    "Bucket, topic and API resource policies open nothing to `*` without a binding "
+    "condition, nor to an account the stack does not trust.",
+    config=TRUST_CONFIG,
+)
+def _resource_policy_principals(token: str, props: Props, config: Config) -> Iterator[Finding]:
+    yield from _open_principals(_document(props.get("policy")), config, "policy")
 
 
 @resource_rule(
@@ -1070,17 +1484,32 @@ def _of(resources: Iterable[PolicyResource], *tokens: str) -> list[PolicyResourc
     return [r for r in resources if r.resource_type in tokens]
 
 
+def _unseen(owner: PolicyResource, prop: str, what: str) -> Iterator[tuple[PolicyResource, str]]:
+    """A reference the stack rules cannot follow: a literal id or ARN instead of a resource of
+    this stack. Read only when nothing of the stack flows in (then the value is known)."""
+    if _deps(owner, prop) or not _list(owner.props.get(prop)):
+        return
+    yield (
+        owner,
+        (
+            f"{owner.resource_type} '{owner.name}': {prop} is {_show(owner.props.get(prop))}, "
+            f"not {what} of this stack, so the gate cannot judge it; use one the stack creates"
+        ),
+    )
+
+
 @stack_rule(
     "endpoint-service-nlb-internal",
     M,
     [ENDPOINT_SERVICE],
     "arch",
-    "The load balancers behind an endpoint service are internal NLBs.",
+    "The load balancers behind an endpoint service are internal NLBs of the stack.",
 )
 def _service_nlb_internal(
     resources: list[PolicyResource], _: Config
 ) -> Iterator[tuple[PolicyResource, str]]:
     for service in _of(resources, ENDPOINT_SERVICE):
+        yield from _unseen(service, "networkLoadBalancerArns", "a load balancer")
         for lb in _deps(service, "networkLoadBalancerArns"):
             if (
                 lb.props.get("internal") is not True
@@ -1103,12 +1532,15 @@ def _service_nlb_internal(
     M,
     [VPC_LINK, INTEGRATION],
     "arch",
-    "A VPC link (v1 target, or a v2 integration's target) is an internal load balancer.",
+    "A VPC link (v1 target, or a v2 integration's target) is an internal load balancer of the "
+    "stack.",
 )
 def _vpclink_internal(
     resources: list[PolicyResource], _: Config
 ) -> Iterator[tuple[PolicyResource, str]]:
     pairs = [(r, "targetArn") for r in _of(resources, VPC_LINK)]
+    for link in _of(resources, VPC_LINK):
+        yield from _unseen(link, "targetArn", "a load balancer")
     pairs += [(r, "integrationTarget") for r in _of(resources, INTEGRATION)]
     for owner, prop in pairs:
         for lb in _deps(owner, prop):
@@ -1133,8 +1565,8 @@ def _rules_of(resources: list[PolicyResource], sg: PolicyResource) -> list[Polic
     M,
     [VPC_ENDPOINT, SG, SG_INGRESS, SG_RULE],
     "arch, EC2.18",
-    "An interface endpoint's security groups admit one TCP port, from a security "
-    "group or a CIDR inside the VPC.",
+    "An interface endpoint's security groups are the stack's, and admit one TCP port, from a "
+    "security group or a CIDR inside the VPC.",
 )
 def _endpoint_sg_scoped(
     resources: list[PolicyResource], _: Config
@@ -1142,6 +1574,7 @@ def _endpoint_sg_scoped(
     for endpoint in _of(resources, VPC_ENDPOINT):
         if endpoint.props.get("vpcEndpointType") != "Interface":
             continue
+        yield from _unseen(endpoint, "securityGroupIds", "a security group")
         vpcs = _deps(endpoint, "vpcId")
         vpc_cidr = str(vpcs[0].props.get("cidrBlock")) if vpcs else None
         for sg in _deps(endpoint, "securityGroupIds"):
@@ -1215,15 +1648,25 @@ def _sg_conflicts(
     M,
     [VPC, FLOW_LOG],
     "EC2.6, CKV2_AWS_11",
-    "Every VPC the stack creates has a flow log.",
+    "Every VPC the stack creates has a flow log of all traffic (ACCEPT and REJECT).",
 )
 def _vpc_flow_logs(
     resources: list[PolicyResource], _: Config
 ) -> Iterator[tuple[PolicyResource, str]]:
-    logged = {id(v) for log in _of(resources, FLOW_LOG) for v in _deps(log, "vpcId")}
+    # A log of rejected (or accepted) traffic only misses half of what an incident needs.
+    logged = {
+        id(v)
+        for log in _of(resources, FLOW_LOG)
+        if log.props.get("trafficType") == "ALL"
+        for v in _deps(log, "vpcId")
+    }
     for vpc in _of(resources, VPC):
         if id(vpc) not in logged:
-            yield vpc, f"{VPC} '{vpc.name}': has no aws.ec2.FlowLog; add one (traffic_type ALL)"
+            yield (
+                vpc,
+                f"{VPC} '{vpc.name}': has no aws.ec2.FlowLog of all traffic; add one "
+                "(traffic_type ALL)",
+            )
 
 
 def _denies_insecure_transport(policy: PolicyResource) -> bool:
@@ -1231,7 +1674,15 @@ def _denies_insecure_transport(policy: PolicyResource) -> bool:
         condition = statement.get("Condition") or {}
         insecure = str((condition.get("Bool") or {}).get("aws:SecureTransport", "")).lower()
         anyone = statement.get("Principal") in ("*", {"AWS": "*"})
-        if statement.get("Effect") == "Deny" and anyone and insecure == "false":
+        every_action = {str(a) for a in _list(statement.get("Action"))} & {"s3:*", "*"}
+        resources = [str(r) for r in _list(statement.get("Resource"))]
+        # The bucket (List*, its settings) and its objects (Get/PutObject): a deny for one of
+        # them leaves the other readable over plain HTTP.
+        both = "*" in resources or (
+            any(r.endswith("/*") for r in resources) and any("/" not in r for r in resources)
+        )
+        denied = statement.get("Effect") == "Deny" and anyone and insecure == "false"
+        if denied and every_action and both:
             return True
     return False
 
@@ -1241,7 +1692,8 @@ def _denies_insecure_transport(policy: PolicyResource) -> bool:
     M,
     [*BUCKETS, BUCKET_POLICY],
     "S3.5, CKV_AWS_379",
-    "Every bucket's policy denies requests that do not use TLS.",
+    "Every bucket's policy denies every request (s3:* on the bucket and its objects) that does "
+    "not use TLS.",
 )
 def _s3_tls_only(
     resources: list[PolicyResource], _: Config
@@ -1320,6 +1772,109 @@ def _default_sg_closed(
                 (
                     f"{VPC} '{vpc.name}': its default security group keeps AWS's rules; manage "
                     "it with an aws.ec2.DefaultSecurityGroup without rules"
+                ),
+            )
+
+
+def _subnets_of_the_path(resources: list[PolicyResource]) -> set[int]:
+    """The subnets load balancers, endpoints, the cluster and its nodes sit in."""
+    holders = [
+        (LB, "subnets"),
+        ((VPC_ENDPOINT,), "subnetIds"),
+        ((NODE_GROUP,), "subnetIds"),
+        ((EKS_COMPONENT,), "privateSubnetIds"),
+        ((EKS_COMPONENT,), "subnetIds"),
+    ]
+    found: set[int] = set()
+    for tokens, prop in holders:
+        for holder in _of(resources, *tokens):
+            found |= {id(s) for s in _deps(holder, prop)}
+    return found
+
+
+@stack_rule(
+    "no-internet-path",
+    M,
+    [*INTERNET_PATHS, ROUTE],
+    "arch",
+    "The consumer has no way to the internet (no gateway, NAT, address or peering); the "
+    "provider's internet route serves only its NAT's public subnets, never the subnets of the "
+    "path; neither side peers with another VPC.",
+)
+def _no_internet_path(
+    resources: list[PolicyResource], _: Config
+) -> Iterator[tuple[PolicyResource, str]]:
+    if _of(resources, CONSUMER_SIDE):
+        for found in _of(resources, *INTERNET_PATHS):
+            yield (
+                found,
+                (
+                    f"{found.resource_type} '{found.name}': the consumer side reaches the "
+                    "provider over PrivateLink only; remove this way out of its VPC"
+                ),
+            )
+        return
+    path = _subnets_of_the_path(resources)
+    tables: dict[int, list[PolicyResource]] = {}
+    for association in _of(resources, ROUTE_TABLE_ASSOCIATION):
+        for table in _deps(association, "routeTableId"):
+            tables.setdefault(id(table), []).extend(_deps(association, "subnetId"))
+    for route in _of(resources, ROUTE):
+        if not any(g.resource_type == INTERNET_GATEWAY for g in _deps(route, "gatewayId")):
+            continue
+        for table in _deps(route, "routeTableId"):
+            exposed = [s for s in tables.get(id(table), []) if id(s) in path]
+            if exposed:
+                names = ", ".join(f"'{s.name}'" for s in exposed)
+                yield (
+                    route,
+                    (
+                        f"{ROUTE} '{route.name}': routes the path's subnets {names} to an "
+                        "internet gateway; only the NAT's public subnets may route there"
+                    ),
+                )
+    for peering in _of(resources, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection"):
+        yield (
+            peering,
+            (
+                f"{peering.resource_type} '{peering.name}': PrivateLink is the only way between "
+                "the accounts; remove the peering"
+            ),
+        )
+
+
+def _throttled(settings: PolicyResource) -> bool:
+    """Both limits set and positive: -1 (or unset) lifts them to the account's."""
+    values = settings.props.get("settings") or {}
+    limits = [values.get("throttlingRateLimit"), values.get("throttlingBurstLimit")]
+    return all(isinstance(v, (int, float)) and v > 0 for v in limits)
+
+
+@stack_rule(
+    "apigw-stage-method-settings",
+    M,
+    [STAGE, METHOD_SETTINGS],
+    "APIGateway.1",
+    "Every REST API stage has method settings for all methods (*/*): its execution logs and "
+    "a throttle (positive rate and burst limits).",
+)
+def _apigw_stage_settings(
+    resources: list[PolicyResource], _: Config
+) -> Iterator[tuple[PolicyResource, str]]:
+    covered = {
+        id(stage)
+        for settings in _of(resources, METHOD_SETTINGS)
+        if settings.props.get("methodPath") == "*/*" and _throttled(settings)
+        for stage in _deps(settings, "stageName")
+    }
+    for stage in _of(resources, STAGE):
+        if id(stage) not in covered:
+            yield (
+                stage,
+                (
+                    f"{STAGE} '{stage.name}': no aws.apigateway.MethodSettings with method_path "
+                    "*/* and positive throttling limits for it; set its logging level and "
+                    "throttling"
                 ),
             )
 

@@ -229,3 +229,44 @@ def test_example_pack_configs_name_real_policies_and_settings(stack: str) -> Non
     for policy, settings in config.items():
         assert policy in known, policy
         assert set(settings) <= {*known[policy].config, "enforcementLevel"}, policy
+
+
+def test_internet_route_for_the_node_subnets_is_caught(provider: ProgramRun) -> None:
+    # The public route table re-associated with a subnet the nodes and the NLB sit in.
+    association = provider.one(
+        "aws:ec2/routeTableAssociation:RouteTableAssociation", "net-private-use1-az1"
+    )
+    public = provider.one(
+        "aws:ec2/routeTableAssociation:RouteTableAssociation", "net-public-use1-az1"
+    )
+    moved = dataclasses.replace(
+        association,
+        property_dependencies={
+            **association.property_dependencies,
+            "routeTableId": public.property_dependencies["routeTableId"],
+        },
+    )
+    weakened = [moved if r is association else r for r in provider.registrations]
+    assert caught(weakened) == {"no-internet-path"}
+
+
+def test_stage_without_method_settings_is_caught(consumer: ProgramRun) -> None:
+    settings = consumer.one("aws:apigateway/methodSettings:MethodSettings", "all-methods")
+    assert caught([r for r in consumer.registrations if r is not settings]) == {
+        "apigw-stage-method-settings"
+    }
+
+
+def test_internet_gateway_on_the_consumer_side_is_caught(consumer: ProgramRun) -> None:
+    vpc = consumer.one("aws:ec2/vpc:Vpc", "net-vpc")
+    igw = dataclasses.replace(
+        vpc,
+        type="aws:ec2/internetGateway:InternetGateway",
+        name=vpc.name.replace("vpc", "igw"),
+        urn=vpc.urn.replace(
+            "aws:ec2/vpc:Vpc::", "aws:ec2/internetGateway:InternetGateway::"
+        ).replace("-vpc", "-igw"),
+        inputs={},
+        outputs={},
+    )
+    assert caught([*consumer.registrations, igw]) == {"no-internet-path"}

@@ -646,6 +646,41 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         ],
     ),
     (
+        # Far from the internet as a whole, and still 16 million strangers.
+        "sg-no-world-ingress",
+        rules.SG_RULE,
+        {
+            "type": "ingress",
+            "protocol": "tcp",
+            "fromPort": 443,
+            "toPort": 443,
+            "cidrBlocks": ["3.0.0.0/8"],
+        },
+        {},
+        [
+            "aws:ec2/securityGroupRule:SecurityGroupRule 'r': cidrs is ['3.0.0.0/8']; these "
+            "CIDRs are 16,777,216 internet addresses, and nothing on this path is reached from "
+            "the internet: admit a security group or a CIDR of the VPC"
+        ],
+    ),
+    (
+        # A few named public hosts (a /24 at most), and any private range.
+        "sg-no-world-ingress",
+        rules.SG,
+        {
+            "ingress": [
+                {
+                    "protocol": "tcp",
+                    "fromPort": 443,
+                    "toPort": 443,
+                    "cidrBlocks": ["52.94.76.0/24", "10.0.0.0/9", "100.64.0.0/16"],
+                },
+            ]
+        },
+        {},
+        [],
+    ),
+    (
         "sg-no-world-egress",
         rules.SG_EGRESS,
         {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "-1"},
@@ -692,7 +727,8 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         {},
         [
             "aws:kms/key:Key 'r': policy.Statement[0].Principal is {'AWS': '*'}; name the "
-            "account, role or service that may use the key"
+            "principals, or bind `*` to this account or source with a condition "
+            "(aws:SourceAccount, aws:SourceArn, aws:PrincipalOrgID, ...)"
         ],
     ),
     (
@@ -940,6 +976,714 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
 ]
 
 
+def doc(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+ME, OTHER = "111111111111", "222222222222"
+TRUSTED = {"trustedAccounts": [ME]}
+
+CASES += [  # the rules of the second round: each with passing and failing props
+    ("subnet-no-public-ip", rules.SUBNET, {"mapPublicIpOnLaunch": False}, {}, []),
+    (
+        "subnet-no-public-ip",
+        rules.SUBNET,
+        {"mapPublicIpOnLaunch": True},
+        {},
+        [
+            "aws:ec2/subnet:Subnet 'r': mapPublicIpOnLaunch is True; set map_public_ip_on_launch=False"
+        ],
+    ),
+    ("apigw-domain-tls", rules.DOMAIN_NAME, {"securityPolicy": "TLS_1_2"}, {}, []),
+    (
+        "apigw-domain-tls",
+        rules.DOMAIN_NAME,
+        {"securityPolicy": "TLS_1_0"},
+        {},
+        [
+            "aws:apigateway/domainName:DomainName 'r': securityPolicy is 'TLS_1_0'; use TLS_1_2 (or a TLS 1.3 policy)"
+        ],
+    ),
+    (
+        "apigw-domain-tls",
+        rules.DOMAIN_NAME,
+        {},
+        {},
+        [
+            "aws:apigateway/domainName:DomainName 'r': securityPolicy is not set; use TLS_1_2 (or a TLS 1.3 policy)"
+        ],
+    ),
+    (
+        "apigw-domain-tls",
+        "aws:apigatewayv2/domainName:DomainName",
+        {"domainNameConfiguration": {"securityPolicy": "TLS_1_2"}},
+        {},
+        [],
+    ),
+    (
+        "apigw-domain-tls",
+        "aws:apigatewayv2/domainName:DomainName",
+        {"domainNameConfiguration": {"securityPolicy": "TLS_1_0"}},
+        {},
+        [
+            "aws:apigatewayv2/domainName:DomainName 'r': securityPolicy is 'TLS_1_0'; use TLS_1_2 (or a TLS 1.3 policy)"
+        ],
+    ),
+    (
+        "eks-access-scoped",
+        rules.EKS_COMPONENT,
+        {
+            "authenticationMode": "API",
+            "accessEntries": {"ops": {"principalArn": f"arn:aws:iam::{ME}:role/ops"}},
+        },
+        TRUSTED,
+        [],
+    ),
+    (
+        "eks-access-scoped",
+        rules.EKS_COMPONENT,
+        {"authenticationMode": "API_AND_CONFIG_MAP"},
+        {},
+        [
+            "eks:index:Cluster 'r': authenticationMode is 'API_AND_CONFIG_MAP'; use API: access entries, no aws-auth ConfigMap"
+        ],
+    ),
+    (
+        "eks-access-scoped",
+        rules.EKS_CLUSTER,
+        {"accessConfig": {"authenticationMode": "CONFIG_MAP"}},
+        {},
+        [
+            "aws:eks/cluster:Cluster 'r': authenticationMode is 'CONFIG_MAP'; use API: access entries, no aws-auth ConfigMap"
+        ],
+    ),
+    (
+        "eks-access-scoped",
+        rules.ACCESS_ENTRY,
+        {"principalArn": f"arn:aws:iam::{ME}:root"},
+        {},
+        [
+            "aws:eks/accessEntry:AccessEntry 'r': principalArn is 'arn:aws:iam::111111111111:root'; name a role or user, not a whole account"
+        ],
+    ),
+    (
+        "eks-access-scoped",
+        rules.ACCESS_ENTRY,
+        {"principalArn": f"arn:aws:iam::{OTHER}:role/ops"},
+        TRUSTED,
+        [
+            "aws:eks/accessEntry:AccessEntry 'r': principalArn is 'arn:aws:iam::222222222222:role/ops'; grant cluster access to this account only"
+        ],
+    ),
+    (
+        "eks-access-scoped",
+        rules.ACCESS_ENTRY,
+        {"principalArn": f"arn:aws:iam::{ME}:role/ops"},
+        TRUSTED,
+        [],
+    ),
+    (
+        "eks-nodes-private",
+        rules.NODE_GROUP,
+        {"remoteAccess": {"ec2SshKey": "k", "sourceSecurityGroupIds": ["sg-1"]}},
+        {},
+        [],
+    ),
+    (
+        "eks-nodes-private",
+        rules.NODE_GROUP,
+        {"remoteAccess": {"ec2SshKey": "k"}},
+        {},
+        [
+            "aws:eks/nodeGroup:NodeGroup 'r': remoteAccess is {'ec2SshKey': 'k'}; no SSH to nodes (or from named security groups only: without them EKS opens port 22 to 0.0.0.0/0)"
+        ],
+    ),
+    (
+        "eks-nodes-private",
+        rules.LAUNCH_TEMPLATE,
+        {"metadataOptions": {"httpTokens": "required"}},
+        {},
+        [],
+    ),
+    (
+        "eks-nodes-private",
+        rules.LAUNCH_TEMPLATE,
+        {"metadataOptions": {"httpTokens": "optional"}},
+        {},
+        [
+            "aws:ec2/launchTemplate:LaunchTemplate 'r': metadataOptions.httpTokens is 'optional'; require IMDSv2"
+        ],
+    ),
+    (
+        "eks-nodes-private",
+        rules.EKS_COMPONENT,
+        {"nodeAssociatePublicIpAddress": True},
+        {},
+        [
+            "eks:index:Cluster 'r': nodeAssociatePublicIpAddress is True; keep nodes on private addresses"
+        ],
+    ),
+    ("k8s-workload-private", rules.K8S_SERVICE, {"spec": {"type": "NodePort"}}, {}, []),
+    (
+        "k8s-workload-private",
+        rules.K8S_SERVICE,
+        {"spec": {"type": "LoadBalancer"}},
+        {},
+        [
+            "kubernetes:core/v1:Service 'r': spec.type is 'LoadBalancer'; use NodePort or ClusterIP: a LoadBalancer Service makes an ELB outside PrivateLink"
+        ],
+    ),
+    (
+        "k8s-workload-private",
+        "kubernetes:apps/v1:Deployment",
+        {
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {"name": "app", "securityContext": {"allowPrivilegeEscalation": False}}
+                        ]
+                    }
+                }
+            }
+        },
+        {},
+        [],
+    ),
+    (
+        "k8s-workload-private",
+        "kubernetes:apps/v1:Deployment",
+        {
+            "spec": {
+                "template": {
+                    "spec": {
+                        "hostNetwork": True,
+                        "containers": [{"name": "app", "securityContext": {"privileged": True}}],
+                    }
+                }
+            }
+        },
+        {},
+        [
+            "kubernetes:apps/v1:Deployment 'r': spec.hostNetwork is True; keep the pod off the node's namespaces",
+            "kubernetes:apps/v1:Deployment 'r': containers[app].securityContext.privileged is True; run the container unprivileged",
+        ],
+    ),
+    (
+        "k8s-workload-private",
+        "kubernetes:core/v1:Pod",
+        {
+            "spec": {
+                "hostPID": True,
+                "initContainers": [
+                    {"name": "init", "securityContext": {"allowPrivilegeEscalation": True}}
+                ],
+            }
+        },
+        {},
+        [
+            "kubernetes:core/v1:Pod 'r': spec.hostPID is True; keep the pod off the node's namespaces",
+            "kubernetes:core/v1:Pod 'r': containers[init].securityContext.allowPrivilegeEscalation is True; run the container unprivileged",
+        ],
+    ),
+    (
+        "iam-no-privilege-escalation",
+        rules.IAM_POLICY,
+        {
+            "policy": doc(
+                {
+                    "Effect": "Allow",
+                    "Action": "iam:PassRole",
+                    "Resource": f"arn:aws:iam::{ME}:role/app",
+                }
+            )
+        },
+        {},
+        [],
+    ),
+    (
+        "iam-no-privilege-escalation",
+        rules.IAM_POLICY,
+        {
+            "policy": doc(
+                {"Effect": "Allow", "Action": ["iam:PassRole", "ec2:Describe*"], "Resource": "*"}
+            )
+        },
+        {},
+        [
+            "aws:iam/policy:Policy 'r': policy is 'Allow iam:PassRole on every resource'; name the resources (roles, keys, buckets) it may act on"
+        ],
+    ),
+    (
+        "iam-no-privilege-escalation",
+        rules.IAM_ROLE_POLICY,
+        {
+            "policy": doc(
+                {
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "NotResource": f"arn:aws:kms:us-east-1:{ME}:key/x",
+                }
+            )
+        },
+        {},
+        [
+            "aws:iam/rolePolicy:RolePolicy 'r': policy is 'Allow kms:Decrypt on every resource'; name the resources (roles, keys, buckets) it may act on"
+        ],
+    ),
+    (
+        "iam-no-privilege-escalation",
+        rules.IAM_ROLE,
+        {
+            "inlinePolicies": [
+                {
+                    "name": "x",
+                    "policy": doc(
+                        {
+                            "Effect": "Allow",
+                            "Action": "ec2:Create*",
+                            "Resource": f"arn:aws:*:*:{ME}:*",
+                        }
+                    ),
+                }
+            ]
+        },
+        {},
+        [
+            "aws:iam/role:Role 'r': inlinePolicies[0].policy is 'Allow ec2:Create* (a wildcard of writes) on every resource'; name the resources (roles, keys, buckets) it may act on"
+        ],
+    ),
+    (
+        "iam-no-privilege-escalation",
+        rules.IAM_ROLE_POLICY,
+        {"policy": doc({"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"})},
+        {},
+        [],
+    ),
+    (
+        "iam-no-privilege-escalation",
+        rules.IAM_ROLE_POLICY,
+        {
+            "policy": doc(
+                {
+                    "Effect": "Allow",
+                    "Action": ["ec2:Describe*", "logs:PutLogEvents"],
+                    "Resource": "*",
+                }
+            )
+        },
+        {},
+        [],
+    ),
+    (
+        "iam-no-users",
+        "aws:iam/user:User",
+        {"name": "ci"},
+        {},
+        ["aws:iam/user:User 'r': type is 'User'; use a role (SSO, or OIDC for a pipeline)"],
+    ),
+    (
+        "iam-no-users",
+        "aws:iam/accessKey:AccessKey",
+        {"user": "ci"},
+        {},
+        [
+            "aws:iam/accessKey:AccessKey 'r': type is 'AccessKey'; use a role (SSO, or OIDC for a pipeline)"
+        ],
+    ),
+    ("iam-no-users", rules.IAM_ROLE, {}, {}, []),
+    (
+        "resource-policy-principals",
+        rules.BUCKET_POLICY,
+        {
+            "policy": doc(
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": "arn:aws:s3:::b/*",
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": "arn:aws:s3:::b/*",
+                    "Condition": {
+                        "StringEquals": {
+                            "aws:SourceArn": f"arn:aws:cloudtrail:us-east-1:{ME}:trail/t"
+                        }
+                    },
+                },
+            )
+        },
+        {},
+        [],
+    ),
+    (
+        "resource-policy-principals",
+        rules.BUCKET_POLICY,
+        {
+            "policy": doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::b/*",
+                    "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+                }
+            )
+        },
+        {},
+        [
+            "aws:s3/bucketPolicy:BucketPolicy 'r': policy.Statement[0].Principal is '*'; name the principals, or bind `*` to this account or source with a condition (aws:SourceAccount, aws:SourceArn, aws:PrincipalOrgID, ...)"
+        ],
+    ),
+    (
+        "resource-policy-principals",
+        rules.TOPIC_POLICY,
+        {
+            "policy": doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "sns:Publish",
+                    "Resource": "arn:t",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": ME}},
+                }
+            )
+        },
+        {},
+        [],
+    ),
+    (
+        "resource-policy-principals",
+        rules.REST_API_POLICY,
+        {
+            "policy": doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {
+                        "AWS": [f"arn:aws:iam::{ME}:role/a", f"arn:aws:iam::{OTHER}:root"]
+                    },
+                    "Action": "execute-api:Invoke",
+                    "Resource": "*",
+                }
+            )
+        },
+        {},
+        [
+            "aws:apigateway/restApiPolicy:RestApiPolicy 'r': policy.Principal is ['111111111111', '222222222222']; principals of accounts this stack does not trust: grant only its own account (or list the account in trustedAccounts on purpose)"
+        ],
+    ),
+    (
+        "resource-policy-principals",
+        rules.SNS_TOPIC,
+        {
+            "policy": doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
+                    "Action": "sns:Publish",
+                    "Resource": "*",
+                }
+            )
+        },
+        TRUSTED,
+        [
+            "aws:sns/topic:Topic 'r': policy.Principal is ['222222222222']; principals of accounts this stack does not trust: grant only its own account (or list the account in trustedAccounts on purpose)"
+        ],
+    ),
+    (
+        "lb-internal",
+        rules.CLASSIC_ELB,
+        {"internal": True, "listeners": [{"lbProtocol": "https", "lbPort": 443}]},
+        {},
+        [],
+    ),
+    (
+        "lb-internal",
+        rules.CLASSIC_ELB,
+        {"internal": True, "listeners": [{"lbProtocol": "tcp", "lbPort": 80}]},
+        {},
+        [
+            "aws:elb/loadBalancer:LoadBalancer 'r': listeners[0].lbProtocol is 'TCP'; use HTTPS or SSL"
+        ],
+    ),
+    (
+        "sg-no-all-ports",
+        rules.SG_RULE,
+        {"type": "ingress", "protocol": "tcp", "fromPort": 1024, "toPort": 65535},
+        {},
+        [
+            "aws:ec2/securityGroupRule:SecurityGroupRule 'r': fromPort-toPort is '1024-65535'; admit only the port the service listens on"
+        ],
+    ),
+    (
+        "sg-no-all-ports",
+        rules.SG_RULE,
+        {"type": "ingress", "protocol": "tcp", "fromPort": 30000, "toPort": 32767},
+        {},
+        [
+            "aws:ec2/securityGroupRule:SecurityGroupRule 'r': fromPort-toPort is '30000-32767'; admit only the port the service listens on"
+        ],
+    ),
+    (
+        "iam-no-wildcard-admin",
+        rules.IAM_POLICY,
+        {"policy": doc({"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::audit/*"})},
+        {},
+        [
+            "aws:iam/policy:Policy 'r': policy is 'Allow * on *'; name the actions and resources the principal needs"
+        ],
+    ),
+    (
+        "iam-no-wildcard-admin",
+        rules.IAM_ATTACHMENT,
+        {"policyArn": "arn:aws:iam::aws:policy/PowerUserAccess"},
+        {},
+        [
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment 'r': policyArn is 'arn:aws:iam::aws:policy/PowerUserAccess'; grant the actions the principal needs"
+        ],
+    ),
+    (
+        "iam-trust-specific",
+        rules.IAM_ROLE,
+        {
+            "assumeRolePolicy": doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ME}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            )
+        },
+        {},
+        [
+            "aws:iam/role:Role 'r': assumeRolePolicy.Principal is ['111111111111']; an account's principals may assume this role: trust a service or a federated identity, or list the account in trustedAccounts on purpose"
+        ],
+    ),
+    (
+        "iam-trust-specific",
+        rules.IAM_ROLE,
+        {
+            "assumeRolePolicy": doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ME}:role/deployer"},
+                    "Action": "sts:AssumeRole",
+                }
+            )
+        },
+        TRUSTED,
+        [],
+    ),
+    (
+        "iam-trust-specific",
+        rules.IAM_ROLE,
+        {
+            "assumeRolePolicy": doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{OTHER}:role/deployer"},
+                    "Action": "sts:AssumeRole",
+                }
+            )
+        },
+        TRUSTED,
+        [
+            "aws:iam/role:Role 'r': assumeRolePolicy.Principal is ['222222222222']; an account's principals may assume this role: trust a service or a federated identity, or list the account in trustedAccounts on purpose"
+        ],
+    ),
+    (
+        "iam-trust-specific",
+        rules.IAM_ROLE,
+        {
+            "assumeRolePolicy": doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {
+                        "Federated": f"arn:aws:iam::{ME}:oidc-provider/token.actions.githubusercontent.com"
+                    },
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*"}
+                    },
+                }
+            )
+        },
+        {},
+        [
+            "aws:iam/role:Role 'r': assumeRolePolicy.Condition is ['repo:acme/*']; bind arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com's tokens to one subject (...:sub: system:serviceaccount:<namespace>:<name>, or repo:<org>/<repo>:ref:<ref>)"
+        ],
+    ),
+    (
+        "iam-trust-specific",
+        rules.IAM_ROLE,
+        {
+            "assumeRolePolicy": doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {
+                        "Federated": f"arn:aws:iam::{ME}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
+                    },
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {
+                            "oidc.eks.us-east-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:kube-system:aws-load-balancer-controller",
+                            "oidc.eks.us-east-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com",
+                        }
+                    },
+                }
+            )
+        },
+        {},
+        [],
+    ),
+    (
+        "iam-trust-specific",
+        rules.IAM_ROLE,
+        {
+            "assumeRolePolicy": doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {
+                        "Federated": f"arn:aws:iam::{ME}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
+                    },
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {
+                            "oidc.eks.us-east-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com"
+                        }
+                    },
+                }
+            )
+        },
+        {},
+        [
+            "aws:iam/role:Role 'r': assumeRolePolicy.Condition is not set; bind arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC's tokens to one subject (...:sub: system:serviceaccount:<namespace>:<name>, or repo:<org>/<repo>:ref:<ref>)"
+        ],
+    ),
+    (
+        "kms-key-policy-principals",
+        rules.KMS_GRANT,
+        {"granteePrincipal": f"arn:aws:iam::{OTHER}:role/x"},
+        TRUSTED,
+        [
+            "aws:kms/grant:Grant 'r': granteePrincipal is 'arn:aws:iam::222222222222:role/x'; grant the key to this stack's account only"
+        ],
+    ),
+    (
+        "kms-key-policy-principals",
+        rules.KMS_GRANT,
+        {"granteePrincipal": f"arn:aws:iam::{ME}:role/x"},
+        TRUSTED,
+        [],
+    ),
+    (
+        "kms-key-policy-principals",
+        rules.KMS_KEY,
+        {
+            "policy": doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "kms:Decrypt",
+                    "Resource": "*",
+                    "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+                }
+            )
+        },
+        {},
+        [
+            "aws:kms/key:Key 'r': policy.Statement[0].Principal is '*'; name the principals, or bind `*` to this account or source with a condition (aws:SourceAccount, aws:SourceArn, aws:PrincipalOrgID, ...)"
+        ],
+    ),
+    (
+        "cloudtrail-baseline",
+        rules.TRAIL,
+        {
+            "isMultiRegionTrail": True,
+            "enableLogFileValidation": True,
+            "kmsKeyId": "k",
+            "cloudWatchLogsGroupArn": "arn:lg:*",
+            "enableLogging": False,
+            "eventSelectors": [{"includeManagementEvents": False, "readWriteType": "WriteOnly"}],
+        },
+        {},
+        [
+            "aws:cloudtrail/trail:Trail 'r': enableLogging is False; keep the trail logging",
+            "aws:cloudtrail/trail:Trail 'r': eventSelectors[0].includeManagementEvents is False; record management events",
+            "aws:cloudtrail/trail:Trail 'r': eventSelectors[0].readWriteType is 'WriteOnly'; record reads and writes (All)",
+        ],
+    ),
+    (
+        "iam-trust-specific",
+        rules.IAM_ROLE,
+        {
+            "assumeRolePolicy": doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {
+                        "Federated": f"arn:aws:iam::{ME}:oidc-provider/token.actions.githubusercontent.com"
+                    },
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringLike": {
+                            "token.actions.githubusercontent.com:sub": "repo:acme/app:ref:refs/heads/release-*"
+                        }
+                    },
+                }
+            )
+        },
+        {},
+        [],
+    ),
+    (
+        "iam-trust-specific",
+        rules.IAM_ROLE,
+        {
+            "assumeRolePolicy": doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {
+                        "Federated": f"arn:aws:iam::{ME}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
+                    },
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringNotEquals": {
+                            "oidc.eks.us-east-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:kube-system:default"
+                        }
+                    },
+                }
+            )
+        },
+        {},
+        [
+            "aws:iam/role:Role 'r': assumeRolePolicy.Condition is not set; bind arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC's tokens to one subject (...:sub: system:serviceaccount:<namespace>:<name>, or repo:<org>/<repo>:ref:<ref>)"
+        ],
+    ),
+    (
+        "iam-trust-specific",
+        rules.IAM_ROLE,
+        {
+            "assumeRolePolicy": doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": f"arn:aws:iam::{ME}:saml-provider/okta"},
+                    "Action": "sts:AssumeRoleWithSAML",
+                    "Condition": {
+                        "StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}
+                    },
+                }
+            )
+        },
+        {},
+        [],
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("policy", "token", "props", "config", "expected"),
     CASES,
@@ -1106,12 +1850,15 @@ def test_security_group_managed_inline_and_by_rules_is_caught() -> None:
     ]
 
 
-def test_vpc_without_a_flow_log_is_caught() -> None:
+def test_vpc_without_a_flow_log_of_all_traffic_is_caught() -> None:
     logged = resource(rules.VPC, "a", {})
     bare = resource(rules.VPC, "b", {})
-    log = resource(rules.FLOW_LOG, "fl", {}, {"vpcId": [logged]})
-    assert validate_stack("vpc-flow-logs", [logged, bare, log]) == [
-        "aws:ec2/vpc:Vpc 'b': has no aws.ec2.FlowLog; add one (traffic_type ALL)"
+    half = resource(rules.VPC, "c", {})
+    log = resource(rules.FLOW_LOG, "fl", {"trafficType": "ALL"}, {"vpcId": [logged]})
+    rejects = resource(rules.FLOW_LOG, "fl2", {"trafficType": "REJECT"}, {"vpcId": [half]})
+    assert validate_stack("vpc-flow-logs", [logged, bare, half, log, rejects]) == [
+        "aws:ec2/vpc:Vpc 'b': has no aws.ec2.FlowLog of all traffic; add one (traffic_type ALL)",
+        "aws:ec2/vpc:Vpc 'c': has no aws.ec2.FlowLog of all traffic; add one (traffic_type ALL)",
     ]
 
 
@@ -1153,6 +1900,42 @@ def test_a_bucket_without_a_tls_only_policy_is_caught() -> None:
     assert validate_stack("s3-tls-only", bucket_with(None, ALL_BLOCKED)) == [message]
     allow_only = {"Statement": [{**TLS_ONLY["Statement"][0], "Effect": "Allow"}]}
     assert validate_stack("s3-tls-only", bucket_with(allow_only, ALL_BLOCKED)) == [message]
+    # A deny for the bucket alone leaves its objects readable over HTTP; one action, the rest.
+    deny = TLS_ONLY["Statement"][0]
+    bucket_only = {"Statement": [{**deny, "Resource": "arn:aws:s3:::trail"}]}
+    assert validate_stack("s3-tls-only", bucket_with(bucket_only, ALL_BLOCKED)) == [message]
+    one_action = {"Statement": [{**deny, "Action": "s3:GetObject"}]}
+    assert validate_stack("s3-tls-only", bucket_with(one_action, ALL_BLOCKED)) == [message]
+    everything = {"Statement": [{**deny, "Action": "*", "Resource": "*"}]}
+    assert validate_stack("s3-tls-only", bucket_with(everything, ALL_BLOCKED)) == []
+
+
+def test_references_the_gate_cannot_follow_are_caught() -> None:
+    service = resource(
+        rules.ENDPOINT_SERVICE,
+        "svc",
+        {"networkLoadBalancerArns": ["arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/x"]},
+    )
+    endpoint = resource(
+        rules.VPC_ENDPOINT,
+        "vpce",
+        {"vpcEndpointType": "Interface", "securityGroupIds": ["sg-0legacy"]},
+    )
+    link = resource(rules.VPC_LINK, "link", {"targetArn": "arn:aws:elasticloadbalancing:nlb"})
+    assert validate_stack("endpoint-service-nlb-internal", [service]) == [
+        "aws:ec2/vpcEndpointService:VpcEndpointService 'svc': networkLoadBalancerArns is "
+        "['arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/x'], not a load balancer of "
+        "this stack, so the gate cannot judge it; use one the stack creates"
+    ]
+    assert validate_stack("endpoint-sg-scoped", [endpoint]) == [
+        "aws:ec2/vpcEndpoint:VpcEndpoint 'vpce': securityGroupIds is ['sg-0legacy'], not a "
+        "security group of this stack, so the gate cannot judge it; use one the stack creates"
+    ]
+    assert validate_stack("apigw-vpclink-internal-nlb", [link]) == [
+        "aws:apigateway/vpcLink:VpcLink 'link': targetArn is 'arn:aws:elasticloadbalancing:nlb', "
+        "not a load balancer of this stack, so the gate cannot judge it; use one the stack "
+        "creates"
+    ]
 
 
 def test_a_bucket_without_a_complete_public_access_block_is_caught() -> None:
@@ -1233,3 +2016,82 @@ def test_every_row_of_the_security_rules_table_is_a_rule_at_its_level() -> None:
 def test_every_advisory_rule_says_why_it_does_not_refuse() -> None:
     advisory = {r.name for r in RULES if r.level.value == "advisory"}
     assert advisory == set(rules.ADVISORY_BECAUSE)
+
+
+# ---- no way to the internet, stage settings ---------------------------------------------
+
+
+def provider_routes(
+    path_subnet_on_public_table: bool,
+) -> tuple[list[PolicyResource], PolicyResource]:
+    private = resource(rules.SUBNET, "private-a", {})
+    public = resource(rules.SUBNET, "public-a", {})
+    igw = resource(rules.INTERNET_GATEWAY, "igw", {})
+    table = resource("aws:ec2/routeTable:RouteTable", "public-rt", {})
+    route = resource(rules.ROUTE, "default", {}, {"gatewayId": [igw], "routeTableId": [table]})
+    associated = private if path_subnet_on_public_table else public
+    association = resource(
+        rules.ROUTE_TABLE_ASSOCIATION,
+        "public-rt-a",
+        {},
+        {"subnetId": [associated], "routeTableId": [table]},
+    )
+    nlb = resource(LB, "nlb", {"internal": True}, {"subnets": [private]})
+    return [private, public, igw, table, route, association, nlb], route
+
+
+def test_provider_internet_route_serving_only_the_nat_subnets_passes() -> None:
+    resources, _ = provider_routes(path_subnet_on_public_table=False)
+    assert validate_stack("no-internet-path", resources) == []
+
+
+def test_internet_route_for_a_subnet_of_the_path_is_caught() -> None:
+    resources, _ = provider_routes(path_subnet_on_public_table=True)
+    assert validate_stack("no-internet-path", resources) == [
+        "aws:ec2/route:Route 'default': routes the path's subnets 'private-a' to an internet "
+        "gateway; only the NAT's public subnets may route there"
+    ]
+
+
+def test_consumer_side_with_any_way_out_is_caught() -> None:
+    side = resource(rules.CONSUMER_SIDE, "consumer", {})
+    nat = resource("aws:ec2/natGateway:NatGateway", "nat", {})
+    eip = resource("aws:ec2/eip:Eip", "nat-ip", {})
+    assert validate_stack("no-internet-path", [side, nat, eip]) == [
+        "aws:ec2/natGateway:NatGateway 'nat': the consumer side reaches the provider over "
+        "PrivateLink only; remove this way out of its VPC",
+        "aws:ec2/eip:Eip 'nat-ip': the consumer side reaches the provider over PrivateLink "
+        "only; remove this way out of its VPC",
+    ]
+    # The same gateway on the provider side is its NAT's way out, not a finding by itself.
+    assert validate_stack("no-internet-path", [nat, eip]) == []
+
+
+def test_peering_on_either_side_is_caught() -> None:
+    peering = resource("aws:ec2/vpcPeeringConnection:VpcPeeringConnection", "peer", {})
+    assert validate_stack("no-internet-path", [peering]) == [
+        "aws:ec2/vpcPeeringConnection:VpcPeeringConnection 'peer': PrivateLink is the only way "
+        "between the accounts; remove the peering"
+    ]
+
+
+def test_stage_without_method_settings_for_every_method_is_caught() -> None:
+    throttled = {"settings": {"throttlingRateLimit": 50, "throttlingBurstLimit": 100}}
+    lifted = {"settings": {"throttlingRateLimit": -1, "throttlingBurstLimit": -1}}
+    stages = [resource(rules.STAGE, f"v{i}", {"stageName": f"v{i}"}) for i in range(3)]
+    settings = [
+        resource(
+            rules.METHOD_SETTINGS,
+            f"v{i}-settings",
+            {"methodPath": path, **limits},
+            {"stageName": [stages[i]]},
+        )
+        for i, (path, limits) in enumerate(
+            [("*/*", throttled), ("items/GET", throttled), ("*/*", lifted)]
+        )
+    ]
+    assert validate_stack("apigw-stage-method-settings", [*stages, *settings]) == [
+        f"aws:apigateway/stage:Stage 'v{i}': no aws.apigateway.MethodSettings with method_path "
+        "*/* and positive throttling limits for it; set its logging level and throttling"
+        for i in (1, 2)
+    ]

@@ -12,6 +12,7 @@ import shutil
 import signal
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ import yaml
 
 from tests.conftest import ROOT
 from xacct_ops.cli import main
+from xacct_ops.gate import TRUSTING_RULES
 from xacct_ops.orchestrate import Rollout, run_interruptible, summarize
+from xacct_ops.verify import VerifyError
 
 
 class FakeStacks:
@@ -142,6 +145,7 @@ def run(
         project_dir=project,
         interactive=lambda: interactive,
         preflight=lambda _stacks, _rollout, _project: list(preflight or []),
+        account_of=account_of,
     )
     return code, out.getvalue()
 
@@ -156,6 +160,13 @@ def no_real_verify(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 PROVIDER_GATE = "build/policy-config.provider.json"
+PROVIDER_ACCOUNT, CONSUMER_ACCOUNT = "222222222222", "111111111111"
+
+
+def account_of(stack: str, _config: Mapping[str, str]) -> str:
+    if stack == "locked-out":
+        raise VerifyError(f"cannot sign in to the account of stack {stack} (aws:profile=gone)")
+    return PROVIDER_ACCOUNT if stack == "provider" else CONSUMER_ACCOUNT
 
 
 def gate_file(stack: str) -> str:
@@ -225,7 +236,32 @@ def test_the_gate_allows_the_accounts_the_provider_stack_declares(project: Path)
     assert generated["log-group-retention"] == base["log-group-retention"]
     assert generated["listener-secure-protocol"] == {"allowTcpPassthrough": False}
     consumer = json.loads((project / gate_file("consumer")).read_text())
-    assert consumer == json.loads((project / "policy" / "config.consumer.json").read_text())
+    trusted = {"trustedAccounts": [CONSUMER_ACCOUNT]}
+    assert consumer == {
+        **json.loads((project / "policy" / "config.consumer.json").read_text()),
+        **{rule: trusted for rule in TRUSTING_RULES},
+    }
+
+
+def test_each_stack_trusts_its_own_account_only(project: Path) -> None:
+    assert run(["preview"], FakeStacks(), project)[0] == 0
+    for stack, account in (("provider", PROVIDER_ACCOUNT), ("consumer", CONSUMER_ACCOUNT)):
+        generated = json.loads((project / gate_file(stack)).read_text())
+        assert {rule: generated[rule] for rule in TRUSTING_RULES} == {
+            rule: {"trustedAccounts": [account]} for rule in TRUSTING_RULES
+        }
+
+
+def test_a_stack_whose_account_cannot_be_signed_in_to_stops_the_rollout(project: Path) -> None:
+    stack_file(project, "locked-out", "consumer")
+    stacks = FakeStacks(existing=("provider", "locked-out"))
+    code, out = run(["--consumer-stack", "locked-out", "up"], stacks, project)
+    assert code == 2
+    assert out == (
+        "error: nothing was changed:\n"
+        "  - cannot sign in to the account of stack locked-out (aws:profile=gone)\n"
+    )
+    assert [c for c in stacks.calls if c[0] in ("preview", "up", "destroy")] == []
 
 
 def test_a_passthrough_provider_is_gated_as_one(project: Path) -> None:

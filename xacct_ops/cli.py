@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -132,6 +132,8 @@ def base_command(args: argparse.Namespace) -> str:
 
 
 Preflight = Callable[[Stacks, Rollout, Path], list[str]]
+AccountOf = Callable[[str, Mapping[str, str]], str]
+"""(stack, its config) → the account it deploys to."""
 
 
 def aws_preflight(stacks: Stacks, rollout: Rollout, project_dir: Path) -> list[str]:
@@ -151,18 +153,43 @@ def aws_preflight(stacks: Stacks, rollout: Rollout, project_dir: Path) -> list[s
         return [f"cannot read the API Gateway account settings: {' '.join(str(error).split())}"]
 
 
+def stack_account(stack: str, config: Mapping[str, str]) -> str:
+    """The account a stack deploys to, signed in as its config says (VerifyError if not)."""
+    from xacct_ops.verify import account_session
+
+    session = account_session(stack, config)
+    return str(session.client("sts").get_caller_identity()["Account"])
+
+
+def stack_accounts(
+    stacks: Stacks, rollout: Rollout, project_dir: Path, account_of: AccountOf
+) -> dict[str, str] | str:
+    """Each stack's account, or what stopped the sign-in."""
+    from xacct_ops.verify import VerifyError
+
+    accounts: dict[str, str] = {}
+    for stack in (rollout.provider, *rollout.consumers):
+        config = stack_config(stacks, stack, stack not in rollout.create, project_dir)
+        try:
+            accounts[stack] = account_of(stack, config)
+        except VerifyError as error:
+            return str(error)
+    return accounts
+
+
 def policy_configs(
-    stacks: Stacks, rollout: Rollout, project_dir: Path
+    stacks: Stacks, rollout: Rollout, project_dir: Path, accounts: Mapping[str, str]
 ) -> Callable[[str], str | None]:
     """The pack's config file for each stack (xacct_ops/gate.py): its role's file with what the
-    stack itself declares, written to build/policy-config.<stack>.json."""
+    stack itself declares and the account it trusts, written to
+    build/policy-config.<stack>.json."""
 
     def for_stack(stack: str) -> str | None:
         role = rollout.role_of(stack)
         config = stack_config(stacks, stack, stack not in rollout.create, project_dir)
         generated = Path("build") / f"policy-config.{stack}.json"
         (project_dir / generated).parent.mkdir(parents=True, exist_ok=True)
-        document = gate_config(role, settings_of(config), project_dir)
+        document = gate_config(role, settings_of(config), project_dir, accounts.get(stack))
         (project_dir / generated).write_text(json.dumps(document, indent=2) + "\n")
         return str(generated)
 
@@ -232,6 +259,7 @@ def main(
     project_dir: Path = PROJECT_DIR,
     interactive: Callable[[], bool] = lambda: sys.stdin.isatty(),
     preflight: Preflight = aws_preflight,
+    account_of: AccountOf = stack_account,
 ) -> int:
     args = parser().parse_args(argv)
     if args.command == "plan":
@@ -271,7 +299,14 @@ def main(
         if problems:
             out.write("error: nothing was changed:\n" + "".join(f"  - {p}\n" for p in problems))
             return 2
-    policy = policy_configs(stacks, rollout, project_dir)
+    accounts: dict[str, str] = {}
+    if args.command in ("up", "preview", "destroy"):
+        signed_in = stack_accounts(stacks, rollout, project_dir, account_of)
+        if isinstance(signed_in, str):
+            out.write(f"error: nothing was changed:\n  - {signed_in}\n")
+            return 2
+        accounts = signed_in
+    policy = policy_configs(stacks, rollout, project_dir, accounts)
     command = base_command(args)
     if args.command == "up":
         phases = up_phases(

@@ -1,7 +1,9 @@
 """The policy pack's config for one stack: its role's file (policy/config.<role>.json) and what
 the stack itself declares, so one list is the truth. The provider's gate allows exactly the
 accounts the stack allows (`consumerAccountIds`, and the accounts of `consumerRoleArns`), and
-admits a TCP listener only where the stack asks for TLS passthrough.
+admits a TCP listener only where the stack asks for TLS passthrough. Every stack trusts its own
+account's principals in roles' trusts, key, bucket, topic and API policies and cluster access
+(`trustedAccounts`), and no other account's.
 
 The rollout writes it for each `preview` and `up`; `plan` and the tests evaluate with it."""
 
@@ -18,12 +20,28 @@ from xacct_ops import PROJECT_DIR, policy_config_file
 _ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):")
 
 
+TRUSTING_RULES = (
+    "iam-trust-specific",
+    "kms-key-policy-principals",
+    "resource-policy-principals",
+    "eks-access-scoped",
+)
+"""The pack's rules with a `trustedAccounts` setting (policy/rules.py TRUST_CONFIG)."""
+
+
 def gate_config(
-    role: str, settings: Mapping[str, Any], project_dir: Path = PROJECT_DIR
+    role: str,
+    settings: Mapping[str, Any],
+    project_dir: Path = PROJECT_DIR,
+    account: str | None = None,
 ) -> dict[str, Any]:
-    """`settings`: the stack's `xacct:` values without their namespace, lists as lists."""
+    """`settings`: the stack's `xacct:` values without their namespace, lists as lists;
+    `account`: the stack's account, when known."""
     path = project_dir / policy_config_file(role)
     config: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    if account:
+        for rule in TRUSTING_RULES:
+            config.setdefault(rule, {})["trustedAccounts"] = [account]
     if role != "provider":
         return config
     accounts = {str(a) for a in settings.get("consumerAccountIds") or []}

@@ -88,11 +88,11 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> StackFile:
 
 
 def _planned(
-    title: str, stack: str, run: ProgramRun, role: str, settings: dict[str, Any]
+    title: str, stack: str, run: ProgramRun, role: str, settings: dict[str, Any], account: str
 ) -> PlannedStack:
     """The run judged by the gate the rollout would apply (xacct_ops/gate.py) and by AWS's
     create-time rules."""
-    gate = gate_config(role, settings)
+    gate = gate_config(role, settings, account=account)
     violations = evaluate(run.registrations, gate)
     return PlannedStack(title, stack, run, violations, check(run.registrations))
 
@@ -119,6 +119,7 @@ def build_plan(
             first,
             "provider",
             provider_config,
+            PROVIDER_ACCOUNT,
         )
     ]
     consumer_exports: dict[str, dict[str, Any]] = {}
@@ -144,6 +145,7 @@ def build_plan(
                 run,
                 "consumer",
                 file.config,
+                account.account_id,
             )
         )
     accepting = {**provider_config, "consumerStacks": list(consumer_exports)}
@@ -157,6 +159,7 @@ def build_plan(
             second,
             "provider",
             accepting,
+            PROVIDER_ACCOUNT,
         )
     )
     return plans

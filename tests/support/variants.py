@@ -12,7 +12,14 @@ from typing import Any
 from components.config import NAME_MAX_LENGTH
 from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG
 from xacct_ops.gate import gate_config
-from xacct_ops.mocks import AZS_BY_ACCOUNT, CONSUMER_ACCOUNT, FakeAccount, ProgramRun, run_program
+from xacct_ops.mocks import (
+    AZS_BY_ACCOUNT,
+    CONSUMER_ACCOUNT,
+    PROVIDER_ACCOUNT,
+    FakeAccount,
+    ProgramRun,
+    run_program,
+)
 
 PROVIDER_STACK = "organization/xacct/provider"
 CERT = "arn:aws:acm:us-east-1:222222222222:certificate/12345678-1234-1234-1234-123456789012"
@@ -118,8 +125,8 @@ def provider_settings(variant: str, prefix: str = "default") -> dict[str, Any]:
 
 
 GATE = {
-    "provider": gate_config("provider", PROVIDER_CONFIG),
-    "consumer": gate_config("consumer", CONSUMER_CONFIG),
+    "provider": gate_config("provider", PROVIDER_CONFIG, account=PROVIDER_ACCOUNT),
+    "consumer": gate_config("consumer", CONSUMER_CONFIG, account=CONSUMER_ACCOUNT),
 }
 """The policy pack's config the rollout gives each default stack (xacct_ops/gate.py)."""
 
