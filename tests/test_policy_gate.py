@@ -217,7 +217,20 @@ def test_example_workflow_is_valid_and_runs_the_gate() -> None:
     steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
     previews = [s for s in steps if s.get("uses", "").startswith("pulumi/actions@")]
     assert previews and all(s["with"]["command"] == "preview" for s in previews)
-    assert all(s["with"]["policyPacks"] == "policy" for s in previews)
+    # The gate comes from the base branch: a pull request cannot lower the rules judging it.
+    gate = next(s for s in steps if s.get("with", {}).get("path") == "gate")
+    assert gate["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
+    assert all(s["with"]["policyPacks"] == "gate/policy" for s in previews)
+    # Its config is the one the rollout would use for the stack, written by the base's code.
+    writes = next(s for s in steps if "gate-config" in s.get("run", ""))
+    assert "cd gate && venv/bin/python -m xacct_ops gate-config" in writes["run"]
+    assert all(
+        s["with"]["policyPackConfigs"] == "gate/build/policy-config.${{ matrix.stack }}.json"
+        for s in previews
+    )
+    owners = (ROOT / ".github" / "CODEOWNERS").read_text()
+    for guarded in ("/policy/", "/xacct_ops/gate.py", "/Pulumi.*.yaml", "/.github/"):
+        assert f"\n{guarded} " in owners
 
 
 @pytest.mark.parametrize("stack", ["provider", "consumer"])

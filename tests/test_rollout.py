@@ -541,3 +541,94 @@ def test_summaries_name_the_changes() -> None:
 
 def test_rollout_defaults() -> None:
     assert Rollout() == Rollout(provider="provider", consumers=("consumer",))
+
+
+# ---- gate-config: the rollout's gate for a CI preview -------------------------------------
+
+
+def gate_config_run(project: Path, *argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(["gate-config", *argv], out=out, project_dir=project, account_of=account_of)
+    return code, out.getvalue()
+
+
+def test_gate_config_is_the_rollouts_gate_for_one_stack(project: Path) -> None:
+    code, out = gate_config_run(project, "provider")
+    assert code == 0 and out == f"{project / PROVIDER_GATE}\n"
+    written = json.loads((project / PROVIDER_GATE).read_text())
+    # What the stack file declares, the account it signs in to, the role's pack config.
+    stack = yaml.safe_load((project / "Pulumi.provider.yaml").read_text())["config"]
+    assert written["endpoint-service-principals-specific"]["allowedAccounts"] == sorted(
+        stack["xacct:consumerAccountIds"]
+    )
+    assert {rule: written[rule] for rule in TRUSTING_RULES} == {
+        rule: {"trustedAccounts": [PROVIDER_ACCOUNT]} for rule in TRUSTING_RULES
+    }
+    base = json.loads((project / "policy" / "config.provider.json").read_text())
+    assert written["log-group-retention"] == base["log-group-retention"]
+
+
+def test_gate_config_reads_the_role_from_the_stack_file_and_the_base_from_pack(
+    project: Path, tmp_path: Path
+) -> None:
+    stack_file(project, "team-a", "consumer")
+    trusted = tmp_path / "base-branch" / "policy"
+    shutil.copytree(project / "policy", trusted)
+    base = json.loads((trusted / "config.consumer.json").read_text())
+    base["log-group-retention"] = {"minimumRetentionDays": 400}
+    (trusted / "config.consumer.json").write_text(json.dumps(base))
+    code, _ = gate_config_run(
+        project, "team-a", "--pack", str(trusted), "--account", "444444444444"
+    )
+    assert code == 0
+    written = json.loads((project / gate_file("team-a")).read_text())
+    assert written["log-group-retention"] == {"minimumRetentionDays": 400}
+    assert written["resource-policy-principals"] == {"trustedAccounts": ["444444444444"]}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["nope"],
+            "error: there is no Pulumi.nope.yaml in {project}; stacks with a file: consumer, "
+            "provider\n",
+        ),
+        (
+            ["locked-out"],
+            "error: cannot sign in to the account of stack locked-out (aws:profile=gone); or "
+            "give the account with --account\n",
+        ),
+        (
+            ["provider", "--pack", "{project}/nowhere"],
+            "error: --pack {project}/nowhere: there is no config.provider.json in it\n",
+        ),
+        (
+            ["no-role"],
+            "error: Pulumi.no-role.yaml: xacct:role is None; expected provider or consumer\n",
+        ),
+    ],
+)
+def test_gate_config_refuses_what_it_cannot_judge(
+    project: Path, argv: list[str], message: str
+) -> None:
+    stack_file(project, "locked-out", "consumer")
+    (project / "Pulumi.no-role.yaml").write_text("config:\n  aws:region: us-east-1\n")
+    if argv == ["nope"]:
+        (project / "Pulumi.locked-out.yaml").unlink()
+        (project / "Pulumi.no-role.yaml").unlink()
+    code, out = gate_config_run(project, *[a.format(project=project) for a in argv])
+    assert (code, out) == (2, message.format(project=project))
+    assert not (project / "build").exists()
+
+
+def test_gate_config_account_must_be_an_account_id(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        gate_config_run(project, "provider", "--account", "12345")
+    assert exit_.value.code == 2
+    assert (
+        "argument --account: '12345' is not an AWS account id (12 digits)"
+        in capsys.readouterr().err
+    )

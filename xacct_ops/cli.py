@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -47,6 +48,12 @@ def _seconds(text: str) -> float:
     value = float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def _account_id(value: str) -> str:
+    if not re.fullmatch(r"\d{12}", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an AWS account id (12 digits)")
     return value
 
 
@@ -101,6 +108,24 @@ def parser() -> argparse.ArgumentParser:
         type=_seconds,
         default=300.0,
         help="seconds to wait, in all, for states still settling",
+    )
+    gate = sub.add_parser(
+        "gate-config",
+        help="write the policy pack's config for one stack, from its stack file and account "
+        "(for CI: pulumi preview --policy-pack-config)",
+    )
+    gate.add_argument("stack", help="the stack whose Pulumi.<stack>.yaml to read")
+    gate.add_argument(
+        "--account",
+        type=_account_id,
+        help="the stack's account id (default: sign in as its stack file says, STS)",
+    )
+    gate.add_argument(
+        "--pack",
+        type=Path,
+        metavar="DIR",
+        help="the policy pack whose config.<role>.json is the base, e.g. a checkout of the "
+        "base branch (default: policy/)",
     )
     plan = sub.add_parser("plan", help="offline: both programs on mocks, no CLI or AWS")
     plan.add_argument(
@@ -196,6 +221,45 @@ def policy_configs(
     return for_stack
 
 
+def write_gate_config(
+    args: argparse.Namespace, out: TextIO, project_dir: Path, account_of: AccountOf
+) -> int:
+    """`gate-config STACK`: the config the rollout would gate STACK with, for a CI preview."""
+    from xacct_ops.verify import VerifyError
+
+    stack: str = args.stack
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        found = sorted(
+            p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml")
+        )
+        out.write(
+            f"error: there is no {path.name} in {project_dir}; stacks with a file: "
+            f"{', '.join(found)}\n"
+        )
+        return 2
+    config = stack_config(None, stack, False, project_dir)
+    role = config.get("xacct:role")
+    if role not in ("provider", "consumer"):
+        out.write(f"error: {path.name}: xacct:role is {role!r}; expected provider or consumer\n")
+        return 2
+    pack: Path | None = args.pack
+    if pack and not (pack / f"config.{role}.json").is_file():
+        out.write(f"error: --pack {pack}: there is no config.{role}.json in it\n")
+        return 2
+    try:
+        account = args.account or account_of(stack, config)
+    except VerifyError as error:
+        out.write(f"error: {error}; or give the account with --account\n")
+        return 2
+    document = gate_config(role, settings_of(config), project_dir, account, pack)
+    generated = project_dir / "build" / f"policy-config.{stack}.json"
+    generated.parent.mkdir(parents=True, exist_ok=True)
+    generated.write_text(json.dumps(document, indent=2) + "\n")
+    out.write(f"{generated}\n")
+    return 0
+
+
 def recovery(phase: Phase, resume: str) -> str:
     """What to run after an interrupt, in order, for the stack that was interrupted."""
     lines = [f"resume with: {resume}"]
@@ -275,6 +339,9 @@ def main(
             args.diagram,
             project_dir,
         )
+
+    if args.command == "gate-config":
+        return write_gate_config(args, out, project_dir, account_of)
 
     from xacct_ops.automation import AutomationStacks, SetupError
 

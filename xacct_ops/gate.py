@@ -34,10 +34,12 @@ def gate_config(
     settings: Mapping[str, Any],
     project_dir: Path = PROJECT_DIR,
     account: str | None = None,
+    pack_dir: Path | None = None,
 ) -> dict[str, Any]:
     """`settings`: the stack's `xacct:` values without their namespace, lists as lists;
-    `account`: the stack's account, when known."""
-    path = project_dir / policy_config_file(role)
+    `account`: the stack's account, when known; `pack_dir`: the pack whose config.<role>.json
+    is the base (default: the project's policy/)."""
+    path = pack_dir / f"config.{role}.json" if pack_dir else project_dir / policy_config_file(role)
     config: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     if account:
         for rule in TRUSTING_RULES:
