@@ -95,9 +95,8 @@ def parse_provider_outputs(stack: str, values: Mapping[str, Any]) -> ProviderSer
 
 
 def read_provider_service(stack: str, resource_name: str) -> ProviderService:
-    ref = pulumi.StackReference(resource_name, stack_name=stack)
     values = read_stack_outputs(
-        ref,
+        resource_name,
         stack,
         keys.PROVIDER_KEYS_READ_BY_CONSUMER,
         hint=(

@@ -64,9 +64,8 @@ def read_consumer_connections(stacks: tuple[str, ...]) -> list[ConsumerConnectio
     """Each listed consumer stack's endpoint id and account, read from its outputs."""
     connections = []
     for stack in stacks:
-        ref = pulumi.StackReference(f"consumer-{stack.replace('/', '-')}", stack_name=stack)
         values = read_stack_outputs(
-            ref,
+            f"consumer-{stack.replace('/', '-')}",
             stack,
             keys.CONSUMER_KEYS_READ_BY_PROVIDER,
             hint=f"run `pulumi up` on {stack} first, or remove it from xacct:consumerStacks",

@@ -4,6 +4,7 @@ and the faults a user meets (provider missing, AZs that do not overlap, another 
 
 from __future__ import annotations
 
+import ast
 import json
 from typing import Any
 
@@ -14,7 +15,7 @@ from components.consumer import parse_provider_outputs
 from components.network import PlacementError
 from components.private_api import ACCESS_LOG_FORMAT
 from components.stack_link import StackLinkError
-from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG
+from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG, ROOT
 from xacct_ops.mocks import (
     AZS_BY_ACCOUNT,
     CONSUMER_ACCOUNT,
@@ -567,3 +568,18 @@ def test_another_region_is_refused(provider_exports: dict[str, Any]) -> None:
 def test_every_resource_but_the_reference_sits_under_the_consumer(run: ProgramRun) -> None:
     top = run.one("xacct:consumer:ConsumerSide")
     assert [r.type for r in run.outside(top)] == ["pulumi:pulumi:StackReference"]
+
+
+def test_components_use_only_the_public_pulumi_api() -> None:
+    # Private SDK functions (pulumi.runtime.sync_await._sync_await, ...) change without notice;
+    # the stack link reads outputs through pulumi.runtime.invoke instead.
+    for path in sorted((ROOT / "components").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pulumi"):
+                module_parts = (node.module or "").split(".")
+                names = [alias.name for alias in node.names]
+                private = [p for p in [*module_parts, *names] if p.startswith("_")]
+                assert not private and node.module != "pulumi.runtime.sync_await", (
+                    f"{path.name}: from {node.module} import {', '.join(names)}"
+                )

@@ -232,6 +232,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
     # -- invokes -------------------------------------------------------------------------
     def call(self, args: pulumi.runtime.MockCallArgs) -> Any:
         a, token = self.account, args.token
+        if token == "pulumi:pulumi:readStackOutputs":
+            stack = args.args["name"]
+            if stack not in self.stacks:
+                raise Exception(f"unknown stack {stack!r}")
+            return {"name": stack, "outputs": dict(self.stacks[stack]), "secretOutputNames": []}
         if token == "aws:iam/getSessionContext:getSessionContext":
             arn = args.args["arn"]
             role = arn.split("/")[1] if ":assumed-role/" in arn else None
