@@ -155,6 +155,25 @@ WIDE_OPEN_ADDRESSES = 2**24
 of networks someone named (the stack config's bound for the EKS endpoint too)."""
 
 
+SET_BY: dict[tuple[str, str], str] = {
+    ("eks:index:Cluster", "publicAccessCidrs"): "xacct:clusterPublicAccessCidrs",
+    ("eks:index:Cluster", "endpointPublicAccess"): "xacct:clusterPublicAccessCidrs",
+    ("aws:eks/cluster:Cluster", "publicAccessCidrs"): "xacct:clusterPublicAccessCidrs",
+    ("aws:eks/cluster:Cluster", "version"): "xacct:kubernetesVersion",
+    ("eks:index:Cluster", "principalArn"): "xacct:clusterAdminArns",
+    ("aws:eks/accessEntry:AccessEntry", "principalArn"): "xacct:clusterAdminArns",
+    ("aws:ec2/vpcEndpointService:VpcEndpointService", "allowedPrincipals"): (
+        "xacct:consumerAccountIds, xacct:consumerRoleArns"
+    ),
+    ("aws:cloudwatch/logGroup:LogGroup", "retentionInDays"): "xacct:logRetentionDays",
+    ("aws:apigateway/method:Method", "authorization"): "xacct:apiAuthorization",
+    ("aws:lb/listener:Listener", "protocol"): "xacct:tlsMode",
+    ("aws:lb/listener:Listener", "sslPolicy"): "xacct:tlsPolicy",
+}
+"""(resource type, property) → the stack setting this program derives it from, so a refusal
+names what to change in the stack file, not only the resource property."""
+
+
 @dataclass(frozen=True)
 class Finding:
     """One bad property: where, what it is, and how to fix it."""
@@ -164,7 +183,9 @@ class Finding:
     fix: str
 
     def message(self, token: str, name: str) -> str:
-        return f"{token} '{name}': {self.prop} is {_show(self.value)}; {self.fix}"
+        key = SET_BY.get((token, self.prop.split("[")[0]))
+        where = f" (this program sets it from {key})" if key else ""
+        return f"{token} '{name}': {self.prop} is {_show(self.value)}{where}; {self.fix}"
 
 
 def _show(value: Any) -> str:

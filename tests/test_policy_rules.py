@@ -127,7 +127,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         {"allowedPrincipals": ["*"]},
         {},
         [
-            "aws:ec2/vpcEndpointService:VpcEndpointService 'r': allowedPrincipals[0] is '*'; name the "
+            "aws:ec2/vpcEndpointService:VpcEndpointService 'r': allowedPrincipals[0] is '*' (this program sets it from xacct:consumerAccountIds, xacct:consumerRoleArns); name the "
             "consumer accounts (arn:aws:iam::<account>:root) or roles: `*` lets any AWS account "
             "connect"
         ],
@@ -243,7 +243,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         {"protocol": "TLS", "sslPolicy": "ELBSecurityPolicy-TLS13-1-0-2021-06"},
         {},
         [
-            "aws:lb/listener:Listener 'r': sslPolicy is 'ELBSecurityPolicy-TLS13-1-0-2021-06'; it "
+            "aws:lb/listener:Listener 'r': sslPolicy is 'ELBSecurityPolicy-TLS13-1-0-2021-06' (this program sets it from xacct:tlsPolicy); it "
             "still negotiates TLS 1.0: use ELBSecurityPolicy-TLS13-1-2-2021-06 or another policy "
             "from TLS 1.2"
         ],
@@ -261,7 +261,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         {"protocol": "TLS", "sslPolicy": "MyPolicy"},
         {},
         [
-            "aws:lb/listener:Listener 'r': sslPolicy is 'MyPolicy'; name a security policy whose "
+            "aws:lb/listener:Listener 'r': sslPolicy is 'MyPolicy' (this program sets it from xacct:tlsPolicy); name a security policy whose "
             "lowest TLS version is known to be 1.2 or 1.3, such as "
             "ELBSecurityPolicy-TLS13-1-2-2021-06"
         ],
@@ -274,7 +274,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         {"protocol": "TCP"},
         {},
         [
-            "aws:lb/listener:Listener 'r': protocol is 'TCP'; use TLS (or set allowTcpPassthrough in "
+            "aws:lb/listener:Listener 'r': protocol is 'TCP' (this program sets it from xacct:tlsMode); use TLS (or set allowTcpPassthrough in "
             "the pack's config where the backend terminates TLS itself)"
         ],
     ),
@@ -566,7 +566,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         {**EKS_OK, "vpcConfig": {"endpointPublicAccess": True}},
         {},
         [
-            "aws:eks/cluster:Cluster 'r': publicAccessCidrs is not set; list the CIDRs that may "
+            "aws:eks/cluster:Cluster 'r': publicAccessCidrs is not set (this program sets it from xacct:clusterPublicAccessCidrs); list the CIDRs that may "
             "reach the public endpoint (EKS opens it to 0.0.0.0/0 otherwise), or turn it off"
         ],
     ),
@@ -576,7 +576,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]},
         {},
         [
-            "eks:index:Cluster 'r': publicAccessCidrs is ['0.0.0.0/0']; "
+            "eks:index:Cluster 'r': publicAccessCidrs is ['0.0.0.0/0'] (this program sets it from xacct:clusterPublicAccessCidrs); "
             f"{WORLD}: name your runners' CIDRs"
         ],
     ),
@@ -586,7 +586,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/1", "128.0.0.0/1"]},
         {},
         [
-            "eks:index:Cluster 'r': publicAccessCidrs is ['0.0.0.0/1', '128.0.0.0/1']; "
+            "eks:index:Cluster 'r': publicAccessCidrs is ['0.0.0.0/1', '128.0.0.0/1'] (this program sets it from xacct:clusterPublicAccessCidrs); "
             f"{WORLD}: name your runners' CIDRs"
         ],
     ),
@@ -596,7 +596,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         {**EKS_OK, "vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["::/0"]}},
         {},
         [
-            "aws:eks/cluster:Cluster 'r': publicAccessCidrs is ['::/0']; "
+            "aws:eks/cluster:Cluster 'r': publicAccessCidrs is ['::/0'] (this program sets it from xacct:clusterPublicAccessCidrs); "
             f"{WORLD}: name your runners' CIDRs"
         ],
     ),
@@ -789,7 +789,9 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         rules.EKS_CLUSTER,
         EKS_OK,
         {"supportedVersions": ["1.34"]},
-        ["aws:eks/cluster:Cluster 'r': version is '1.33'; use one of 1.34"],
+        [
+            "aws:eks/cluster:Cluster 'r': version is '1.33' (this program sets it from xacct:kubernetesVersion); use one of 1.34"
+        ],
     ),
     ("log-group-retention", rules.LOG_GROUP, {"retentionInDays": 90}, {}, []),
     (
@@ -798,7 +800,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         {},
         {},
         [
-            "aws:cloudwatch/logGroup:LogGroup 'r': retentionInDays is not set; set a retention of "
+            "aws:cloudwatch/logGroup:LogGroup 'r': retentionInDays is not set (this program sets it from xacct:logRetentionDays); set a retention of "
             "at least 30 days"
         ],
     ),
@@ -808,7 +810,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         {"retentionInDays": 90},
         {"minimumRetentionDays": 365},
         [
-            "aws:cloudwatch/logGroup:LogGroup 'r': retentionInDays is 90; keep logs at least 365 "
+            "aws:cloudwatch/logGroup:LogGroup 'r': retentionInDays is 90 (this program sets it from xacct:logRetentionDays); keep logs at least 365 "
             "days"
         ],
     ),
@@ -1063,7 +1065,7 @@ CASES += [  # the rules of the second round: each with passing and failing props
         {"principalArn": f"arn:aws:iam::{ME}:root"},
         {},
         [
-            "aws:eks/accessEntry:AccessEntry 'r': principalArn is 'arn:aws:iam::111111111111:root'; name a role or user, not a whole account"
+            "aws:eks/accessEntry:AccessEntry 'r': principalArn is 'arn:aws:iam::111111111111:root' (this program sets it from xacct:clusterAdminArns); name a role or user, not a whole account"
         ],
     ),
     (
@@ -1072,7 +1074,7 @@ CASES += [  # the rules of the second round: each with passing and failing props
         {"principalArn": f"arn:aws:iam::{OTHER}:role/ops"},
         TRUSTED,
         [
-            "aws:eks/accessEntry:AccessEntry 'r': principalArn is 'arn:aws:iam::222222222222:role/ops'; grant cluster access to this account only"
+            "aws:eks/accessEntry:AccessEntry 'r': principalArn is 'arn:aws:iam::222222222222:role/ops' (this program sets it from xacct:clusterAdminArns); grant cluster access to this account only"
         ],
     ),
     (
@@ -2094,4 +2096,22 @@ def test_stage_without_method_settings_for_every_method_is_caught() -> None:
         f"aws:apigateway/stage:Stage 'v{i}': no aws.apigateway.MethodSettings with method_path "
         "*/* and positive throttling limits for it; set its logging level and throttling"
         for i in (1, 2)
+    ]
+
+
+def test_refusals_of_values_the_program_derives_from_config_name_the_setting() -> None:
+    # Each (type, property) the program sets from a stack setting names that setting, and the
+    # setting exists: the user changes the stack file, not a resource property.
+    from components.config import ALL_KEYS
+
+    for (token, prop), keys in rules.SET_BY.items():
+        for key in keys.split(", "):
+            assert key.removeprefix("xacct:") in ALL_KEYS, (token, prop, key)
+    assert validate("log-group-retention", rules.LOG_GROUP, {"retentionInDays": 7}) == [
+        "aws:cloudwatch/logGroup:LogGroup 'r': retentionInDays is 7 (this program sets it from "
+        "xacct:logRetentionDays); keep logs at least 30 days"
+    ]
+    # A property no setting decides gets no such pointer.
+    assert validate("subnet-no-public-ip", rules.SUBNET, {"mapPublicIpOnLaunch": True}) == [
+        "aws:ec2/subnet:Subnet 'r': mapPublicIpOnLaunch is True; set map_public_ip_on_launch=False"
     ]
