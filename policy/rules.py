@@ -1307,6 +1307,19 @@ def _escalations(document: Mapping[str, Any] | None) -> Iterator[str]:
                 yield f"Allow {action} (a wildcard of writes) on every resource"
 
 
+def _policy_documents(token: str, props: Props) -> list[tuple[str, Any]]:
+    """(property, document) of each policy a resource writes: a policy's or an inline policy's
+    own, a role's inline policies."""
+    if token == IAM_POLICY or token in IAM_INLINE:
+        return [("policy", props.get("policy"))]
+    if token == IAM_ROLE:
+        return [
+            (f"inlinePolicies[{i}].policy", inline.get("policy"))
+            for i, inline in enumerate(_list(props.get("inlinePolicies")))
+        ]
+    return []
+
+
 def _admin_arn(arn: Any) -> bool:
     return any(str(arn).endswith(f":policy/{name}") for name in ADMIN_POLICIES)
 
@@ -1321,12 +1334,7 @@ def _admin_arn(arn: Any) -> bool:
     "managed list).",
 )
 def _iam_no_admin(token: str, props: Props, _: Config) -> Iterator[Finding]:
-    documents: list[tuple[str, Any]] = []
-    if token == IAM_POLICY or token in IAM_INLINE:
-        documents.append(("policy", props.get("policy")))
     if token == IAM_ROLE:
-        for i, inline in enumerate(_list(props.get("inlinePolicies"))):
-            documents.append((f"inlinePolicies[{i}].policy", inline.get("policy")))
         for arn in _list(props.get("managedPolicyArns")):
             if _admin_arn(arn):
                 yield Finding("managedPolicyArns", arn, "grant the actions the role needs")
@@ -1336,7 +1344,7 @@ def _iam_no_admin(token: str, props: Props, _: Config) -> Iterator[Finding]:
         for arn in _list(props.get("policyArns")):
             if _admin_arn(arn):
                 yield Finding("policyArns", arn, "grant the actions the principal needs")
-    for prop, text in documents:
+    for prop, text in _policy_documents(token, props):
         for grant in _admin_statements(_document(text)):
             yield Finding(prop, grant, "name the actions and resources the principal needs")
 
@@ -1351,13 +1359,7 @@ def _iam_no_admin(token: str, props: Props, _: Config) -> Iterator[Finding]:
     "resource.",
 )
 def _iam_escalation(token: str, props: Props, _: Config) -> Iterator[Finding]:
-    documents: list[tuple[str, Any]] = []
-    if token == IAM_POLICY or token in IAM_INLINE:
-        documents.append(("policy", props.get("policy")))
-    if token == IAM_ROLE:
-        for i, inline in enumerate(_list(props.get("inlinePolicies"))):
-            documents.append((f"inlinePolicies[{i}].policy", inline.get("policy")))
-    for prop, text in documents:
+    for prop, text in _policy_documents(token, props):
         for grant in _escalations(_document(text)):
             yield Finding(prop, grant, "name the resources (roles, keys, buckets) it may act on")
 
