@@ -184,7 +184,8 @@ class Registration:
     delete_before_replace: bool = False
     retain_on_delete: bool = False
     aliases: tuple[str, ...] = ()
-    """Each alias as `<name>` or `<type>::<name>` (what the resource used to be called)."""
+    """The URN each alias stands for (what the resource used to be), relative to its parent as
+    registered; aliases a child inherits from its parent's are not listed (see tests/test_urns)."""
 
 
 @dataclass
@@ -489,11 +490,33 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return rid, out
 
 
-def _alias(alias: Any) -> str:
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
+    """A resource's URN as the Pulumi engine builds it (its parent's whole type chain)."""
+    qualified = parent.split("::")[2] if parent else STACK_TYPE
+    chain = type_ if qualified == STACK_TYPE else f"{qualified}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{chain}::{name}"
+
+
+def _alias(alias: Any, request: Any, urn: str) -> str:
+    """The URN an alias stands for: what the resource was called before (its name, type,
+    parent, stack or project), the rest as it is now."""
     if alias.WhichOneof("alias") == "urn":
         return str(alias.urn)
     spec = alias.spec
-    return f"{spec.type}::{spec.name}" if spec.type else str(spec.name)
+    stack = spec.stack or urn.split("::")[0].removeprefix("urn:pulumi:")
+    project = spec.project or urn.split("::")[1]
+    if spec.WhichOneof("parent") == "noParent" and spec.noParent:
+        parent = ""
+    elif spec.WhichOneof("parent") == "parentUrn" and spec.parentUrn:
+        parent = spec.parentUrn
+    else:
+        parent = request.parent
+    return engine_urn(
+        stack, project, parent, spec.type or request.type, spec.name or request.name
+    )
 
 
 def _reveal(value: Any) -> Any:
@@ -541,6 +564,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN as the engine builds it: the parent's whole type chain (the stock mock keeps
+        the parent's own type only), and nothing for the stack itself."""
+        return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
+
     def _record(self, request: Any, props: Any, urn: str, rid: str, custom: bool) -> None:
         inputs = _reveal(rpc.deserialize_properties(props))
         state = self.resources[urn].state if urn in self.resources else {}
@@ -559,7 +587,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             protect=bool(getattr(request, "protect", False)),
             delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
             retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
-            aliases=tuple(_alias(alias) for alias in getattr(request, "aliases", ())),
+            aliases=tuple(_alias(a, request, urn) for a in getattr(request, "aliases", ())),
         )
         with self._lock:
             self.registrations.append(record)
