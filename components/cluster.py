@@ -18,8 +18,8 @@ import pulumi_eks as eks
 
 from components.aws_limits import EKS_UNSUPPORTED_AZ_IDS
 from components.config import AwsSettings, ClusterSettings, ConfigError
-from components.encryption import account_administers
 from components.errors import StackError
+from components.keys import account_administers
 from components.lookups import AccountFacts, NodeTypeFacts, lookup
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")

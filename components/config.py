@@ -1142,3 +1142,15 @@ def read_aws_config() -> dict[str, str]:
 
 def load_settings() -> Settings:
     return parse_settings(read_raw_config(), aws=read_aws_config())
+
+
+def stack_tags(settings: Settings) -> dict[str, str]:
+    """The tags every resource of the stack carries."""
+    import pulumi
+
+    return {
+        "xacct:project": pulumi.get_project(),
+        "xacct:stack": pulumi.get_stack(),
+        "xacct:role": settings.role,
+        "ManagedBy": "pulumi",
+    }

@@ -1,34 +1,39 @@
-"""ConsumerSide (account A): interface endpoint → internal NLB → VPC link → REST API.
+"""The consumer side (account A), in request order: the REST API, the VPC link, the internal
+NLB, the interface endpoint.
 
-What it needs from the provider stack is read first, as plain values (`ProviderService`), and
-checked: the service name's shape, the region, the AZ IDs this account shares with the service.
+Built like the provider side (components/provider.py): `build` takes the settings and the
+account's facts, reads and checks what it needs from the provider stack as plain values
+(`ProviderService`: the service name's shape, the region, the AZ IDs this account shares with
+the service), plans, composes the hops in `ConsumerSide`, and returns the stack's outputs.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
 from components import outputs as keys
+from components.api import PrivateApi, PrivateApiArgs
 from components.aws_limits import VPC_LINK_V2_UNSUPPORTED_AZ_IDS
-from components.config import ACCOUNT_ID, HOSTNAME, ConsumerSettings
-from components.encryption import LogsKey, LogsKeyArgs
-from components.interface_endpoint import (
-    ConsumerLoadBalancer,
-    ConsumerLoadBalancerArgs,
-    InterfaceEndpoint,
-    InterfaceEndpointArgs,
-    pin_endpoint_ips,
-)
+from components.config import ACCOUNT_ID, HOSTNAME, ConsumerSettings, stack_tags
+from components.consumer_nlb import ConsumerLoadBalancer, ConsumerLoadBalancerArgs
+from components.interface_endpoint import InterfaceEndpoint, InterfaceEndpointArgs, pin_endpoint_ips
+from components.keys import LogsKey, LogsKeyArgs
 from components.lookups import AccountFacts
-from components.monitoring import ConsumerHops, Monitoring, MonitoringArgs, consumer_alarms
-from components.network import NetworkPlan, PrivateNetwork, PrivateNetworkArgs
-from components.private_api import PrivateApi, PrivateApiArgs
+from components.monitoring import (
+    ConsumerHops,
+    Monitoring,
+    MonitoringArgs,
+    consumer_alarms,
+    monitoring_exports,
+)
+from components.network import NetworkPlan, PrivateNetwork, PrivateNetworkArgs, plan_for
 from components.stack_link import StackLinkError, read_stack_outputs
+from components.vpc_link import FormerOwners, VpcLink, VpcLinkArgs
 
 _SERVICE_NAME = re.compile(r"^com\.amazonaws\.vpce\.[a-z0-9-]+\.vpce-svc-[0-9a-f]{8,17}$")
 _AZ_ID = re.compile(r"^[a-z]{2,4}\d-az\d{1,2}$")
@@ -177,6 +182,21 @@ class ConsumerSide(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        link = VpcLink(
+            f"{name}-link",
+            VpcLinkArgs(
+                version=s.vpc_link_version,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.subnet_ids,
+                nlb_arn=nlb.arn,
+                nlb_security_group_id=nlb.security_group_id,
+                port=service.port,
+                after=[endpoint],
+                former=FormerOwners(nlb=f"{name}-lb", api=f"{name}-api"),
+                tags=tags,
+            ),
+            opts=child,
+        )
         api = PrivateApi(
             f"{name}-api",
             PrivateApiArgs(
@@ -185,16 +205,14 @@ class ConsumerSide(pulumi.ComponentResource):
                 server_name=service.server_name,
                 port=service.port,
                 authorization=s.api_authorization,
-                vpc_link_version=s.vpc_link_version,
-                link_subnet_ids=network.subnet_ids,
-                link_security_group_id=nlb.link_security_group_id,
+                vpc_link_id=link.link_id,
+                integration_target=link.integration_target,
                 stage_name=s.stage_name,
                 throttle_rate_limit=s.throttle_rate_limit,
                 throttle_burst_limit=s.throttle_burst_limit,
                 log_retention_days=s.log_retention_days,
                 log_kms_key_arn=logs_key.arn,
                 manage_account=s.manage_api_gateway_account,
-                after=[endpoint],
                 tags=tags,
             ),
             opts=child,
@@ -239,15 +257,9 @@ class ConsumerSide(pulumi.ComponentResource):
         )
 
 
-PlanFunction = Callable[..., NetworkPlan]
-
-
-def build_consumer_side(
-    settings: ConsumerSettings,
-    facts: AccountFacts,
-    plan_network_for: PlanFunction,
-    tags: dict[str, str],
-) -> dict[str, Any]:
+def build(settings: ConsumerSettings, facts: AccountFacts) -> dict[str, Any]:
+    """Account A's side: read and check the provider's outputs, plan, compose the hops, return
+    the stack's outputs."""
     service = read_provider_service(settings.provider_stack, f"{settings.name}-provider")
     if service.region != facts.region:
         raise StackLinkError(
@@ -270,7 +282,7 @@ def build_consumer_side(
                 f" and VPC link v2 (not offered in {', '.join(left_out)}; "
                 "xacct:vpcLinkVersion v1 has no such limit)"
             )
-    plan = plan_network_for(settings, facts, allowed_az_ids=allowed, allowed_from=allowed_from)
+    plan = plan_for(settings, facts, allowed_az_ids=allowed, allowed_from=allowed_from)
     ips = pin_endpoint_ips(plan, settings.endpoint_host_number, settings.endpoint_ips)
     side = ConsumerSide(
         settings.name,
@@ -280,7 +292,7 @@ def build_consumer_side(
             plan=plan,
             service=service,
             endpoint_ips=ips,
-            tags=tags,
+            tags=stack_tags(settings),
         ),
     )
     return {
@@ -296,13 +308,4 @@ def build_consumer_side(
         keys.ENDPOINT_IPS: list(ips),
         keys.RETAINED_ON_DESTROY: side.retained,
         **monitoring_exports(side.monitoring),
-    }
-
-
-def monitoring_exports(monitoring: Monitoring | None) -> dict[str, Any]:
-    if monitoring is None:
-        return {}
-    return {
-        keys.ALARM_TOPIC_ARN: monitoring.topic_arn,
-        keys.DASHBOARD_NAME: monitoring.dashboard_name,
     }

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components import outputs as keys
 from components.config import MonitoringSettings
 
 PERIOD_SECONDS = 300
@@ -406,3 +408,12 @@ def alarms_table() -> str:
                 f"| {op} {threshold} | {spec.description} |"
             )
     return "\n".join(lines)
+
+
+def monitoring_exports(monitoring: Monitoring | None) -> dict[str, Any]:
+    if monitoring is None:
+        return {}
+    return {
+        keys.ALARM_TOPIC_ARN: monitoring.topic_arn,
+        keys.DASHBOARD_NAME: monitoring.dashboard_name,
+    }

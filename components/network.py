@@ -11,14 +11,15 @@ import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.aws_limits import SUBNET_RESERVED_ADDRESSES
-from components.config import NetworkSettings, NodeEgress
+from components.config import NetworkSettings, NodeEgress, Settings
 from components.errors import StackError
-from components.lookups import AccountFacts, SubnetFacts
+from components.lookups import AccountFacts, SubnetFacts, subnet_facts, vpc_cidr
 
 # Interface endpoints a private node group needs when it has no NAT: image pulls (ECR API and
 # registry, plus the S3 gateway for layers), node bootstrap (EC2, STS), logs and Pod Identity.
@@ -204,7 +205,6 @@ class PrivateNetwork(pulumi.ComponentResource):
         self, name: str, args: PrivateNetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("xacct:network:PrivateNetwork", name, None, opts)
-        self.plan = args.plan
         if args.plan.existing_vpc_id is not None:
             self.vpc_id = pulumi.Output.from_input(args.plan.existing_vpc_id)
             self.subnet_ids = [
@@ -428,3 +428,17 @@ class PrivateNetwork(pulumi.ComponentResource):
                 security_group_ids=[sg.id],
                 opts=child,
             )
+
+
+def plan_for(settings: Settings, facts: AccountFacts, **kwargs: Any) -> NetworkPlan:
+    """Where this side's subnets go: a new VPC's, or the existing subnets' (looked up)."""
+    network = settings.network
+    if network.create:
+        return plan_network(network, facts, **kwargs)
+    return plan_network(
+        network,
+        facts,
+        subnet_facts(network.existing_subnet_ids),
+        existing_vpc_cidr=vpc_cidr(network.existing_vpc_id or ""),
+        **kwargs,
+    )

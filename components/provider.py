@@ -1,20 +1,35 @@
-"""ProviderSide (account B): private EKS workload → internal NLB → PrivateLink endpoint service.
+"""The provider side (account B): the endpoint service, the internal NLB behind it, its
+certificate, the private EKS cluster, the workload (and the LB controller for ip targets).
 
-It composes the smaller components and owns nothing else. Placement (`NetworkPlan`) and the
-consumer connections to accept are decided before it is built, as plain data.
+Built like the consumer side (components/consumer.py): `build` takes the settings and the
+account's facts, plans and checks as plain data (placement, nodes, the consumer connections to
+accept), composes the hops in `ProviderSide`, and returns the stack's outputs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import outputs as keys
 from components.audit import AuditTrail, AuditTrailArgs
-from components.cluster import NodePlan, PrivateCluster, PrivateClusterArgs
-from components.config import ProviderSettings
-from components.encryption import LogsKey, LogsKeyArgs
+from components.aws_limits import EKS_SUBNET_FREE_ADDRESSES, NLB_SUBNET_FREE_ADDRESSES
+from components.certificate import (
+    ListenerCertificate,
+    ListenerCertificateArgs,
+    check_validation_zone,
+)
+from components.cluster import (
+    NodePlan,
+    PrivateCluster,
+    PrivateClusterArgs,
+    plan_nodes,
+    unusable_az_ids,
+)
+from components.config import ProviderSettings, stack_tags
 from components.endpoint_service import (
     ConnectionAcceptance,
     ConnectionAcceptanceArgs,
@@ -22,16 +37,26 @@ from components.endpoint_service import (
     EndpointService,
     EndpointServiceArgs,
 )
+from components.keys import LogsKey, LogsKeyArgs
 from components.lb_controller import LoadBalancerController, LoadBalancerControllerArgs
-from components.lookups import AccountFacts
-from components.monitoring import Monitoring, MonitoringArgs, ProviderHops, provider_alarms
-from components.network import NetworkPlan, PrivateNetwork, PrivateNetworkArgs
-from components.provider_nlb import (
-    ListenerCertificate,
-    ListenerCertificateArgs,
-    ProviderLoadBalancer,
-    ProviderLoadBalancerArgs,
+from components.lookups import AccountFacts, eks_versions, hosted_zone, node_type_facts
+from components.monitoring import (
+    Monitoring,
+    MonitoringArgs,
+    ProviderHops,
+    monitoring_exports,
+    provider_alarms,
 )
+from components.network import (
+    NODE_INTERFACE_ENDPOINTS,
+    NetworkPlan,
+    PrivateNetwork,
+    PrivateNetworkArgs,
+    check_capacity,
+    plan_for,
+)
+from components.provider_nlb import ProviderLoadBalancer, ProviderLoadBalancerArgs
+from components.stack_link import read_stack_outputs
 from components.workload import Workload, WorkloadArgs
 
 
@@ -244,3 +269,88 @@ class ProviderSide(pulumi.ComponentResource):
                 "accepted_endpoint_ids": self.accepted_endpoint_ids,
             }
         )
+
+
+def read_consumer_connections(stacks: tuple[str, ...]) -> list[ConsumerConnection]:
+    """Each listed consumer stack's endpoint id and account, read from its outputs."""
+    connections = []
+    for stack in stacks:
+        values = read_stack_outputs(
+            f"consumer-{stack.replace('/', '-')}",
+            stack,
+            keys.CONSUMER_KEYS_READ_BY_PROVIDER,
+            hint=f"run `pulumi up` on {stack} first, or remove it from xacct:consumerStacks",
+        )
+        connections.append(
+            ConsumerConnection(
+                stack=stack,
+                endpoint_id=str(values[keys.INTERFACE_ENDPOINT_ID]),
+                account_id=str(values[keys.CONSUMER_ACCOUNT_ID]),
+            )
+        )
+    return connections
+
+
+def provider_subnet_needs(
+    settings: ProviderSettings, plan: NetworkPlan, nodes: NodePlan | None
+) -> list[tuple[str, int]]:
+    """What each of the provider's private subnets holds, in addresses."""
+    needs = [("the NLB", NLB_SUBNET_FREE_ADDRESSES)]
+    if nodes is not None:
+        per_subnet = -(-(settings.cluster.node_count + 2) // len(plan.subnets))
+        needs = [
+            ("EKS", EKS_SUBNET_FREE_ADDRESSES),
+            *needs,
+            (
+                f"{per_subnet} node(s) of {nodes.addresses_per_node} "
+                f"({settings.cluster.node_instance_type}, up to nodeCount + 2 while updating)",
+                per_subnet * nodes.addresses_per_node,
+            ),
+        ]
+    if settings.network.node_egress == "vpc-endpoints":
+        needs.append(("the AWS service endpoints", len(NODE_INTERFACE_ENDPOINTS)))
+    return needs
+
+
+def build(settings: ProviderSettings, facts: AccountFacts) -> dict[str, Any]:
+    """Account B's side: plan and check, compose the hops, return the stack's outputs."""
+    nodes = None
+    excluded: dict[str, str] = {}
+    if not settings.cluster.existing:
+        node_type = node_type_facts(settings.cluster.node_instance_type)
+        nodes = plan_nodes(settings.cluster, node_type, eks_versions(), facts.region)
+        excluded = unusable_az_ids(list(facts.az_names_by_id), node_type)
+    if settings.listener.route53_zone_id:
+        zone = hosted_zone(settings.listener.route53_zone_id)
+        check_validation_zone(settings.listener.server_name, zone)
+    plan = plan_for(settings, facts, excluded_az_ids=excluded, min_az_count=2)
+    check_capacity(plan, provider_subnet_needs(settings, plan, nodes))
+    connections = read_consumer_connections(settings.consumer_stacks)
+    side = ProviderSide(
+        settings.name,
+        ProviderSideArgs(
+            settings=settings,
+            facts=facts,
+            plan=plan,
+            nodes=nodes,
+            connections=connections,
+            tags=stack_tags(settings),
+        ),
+    )
+    return {
+        keys.ENDPOINT_SERVICE_NAME: side.service_name,
+        keys.ENDPOINT_SERVICE_ID: side.service_id,
+        keys.SERVICE_AZ_IDS: list(plan.az_ids),
+        keys.PROVIDER_NLB_ARN: side.nlb_arn,
+        keys.PROVIDER_NLB_DNS_NAME: side.nlb_dns_name,
+        keys.LISTENER_PORT: settings.listener.port,
+        keys.TLS_SERVER_NAME: settings.listener.server_name,
+        keys.PROVIDER_ACCOUNT_ID: facts.account_id,
+        keys.PROVIDER_REGION: facts.region,
+        keys.ALLOWED_ACCOUNT_IDS: list(settings.allowed_account_ids),
+        keys.ACCEPTED_ENDPOINT_IDS: side.accepted_endpoint_ids,
+        keys.CLUSTER_NAME: settings.cluster.name,
+        keys.NAME_PREFIX: settings.name,
+        keys.RETAINED_ON_DESTROY: side.retained,
+        **monitoring_exports(side.monitoring),
+    }

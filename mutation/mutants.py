@@ -27,7 +27,7 @@ PROVIDER_NLB = (
 MUTANTS = (
     Mutant(
         "logs key open to anyone",
-        "components/encryption.py",
+        "components/keys.py",
         '"Principal": {"AWS": f"arn:{facts.partition}:iam::{facts.account_id}:root"}',
         '"Principal": {"AWS": "*"}',
         ("tests/test_provider.py",),
@@ -35,7 +35,7 @@ MUTANTS = (
     ),
     Mutant(
         "logs statement without its encryption context",
-        "components/encryption.py",
+        "components/keys.py",
         '"Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": logs_arns}},',
         "",
         ("tests/test_provider.py",),
@@ -43,7 +43,7 @@ MUTANTS = (
     ),
     Mutant(
         "alarms statement without its source account",
-        "components/encryption.py",
+        "components/keys.py",
         '"Action": ["kms:Decrypt", "kms:GenerateDataKey*"],\n'
         '                "Resource": "*",\n'
         '                "Condition": {"StringEquals": {"aws:SourceAccount": account}},',
@@ -77,7 +77,7 @@ MUTANTS = (
     ),
     Mutant(
         "consumer NLB targets one IP only",
-        "components/interface_endpoint.py",
+        "components/consumer_nlb.py",
         "target_id=ip,",
         "target_id=args.target_ips[0],",
         ("tests/test_consumer.py",),
@@ -117,7 +117,7 @@ MUTANTS = (
     ),
     Mutant(
         "integration skips TLS verification",
-        "components/private_api.py",
+        "components/api.py",
         "insecure_skip_verification=False",
         "insecure_skip_verification=True",
         ("tests/test_consumer.py", "tests/test_policy_gate.py"),
@@ -125,7 +125,7 @@ MUTANTS = (
     ),
     Mutant(
         "IAM auth becomes none",
-        "components/private_api.py",
+        "components/api.py",
         'AUTHORIZATION = {"iam": "AWS_IAM",',
         'AUTHORIZATION = {"iam": "NONE",',
         ("tests/test_consumer.py", "tests/test_policy_gate.py"),
@@ -173,10 +173,10 @@ MUTANTS = (
     ),
     Mutant(
         "admin through an attachment let through",
-        "policy/rules.py",
+        "policy/rules/iam.py",
         'if token in IAM_ATTACHMENTS and _admin_arn(props.get("policyArn", "")):',
         "if False:",
-        ("tests/test_policy_rules.py",),
+        ("tests/policy_rules/test_iam.py",),
         "AdministratorAccess attached to a role would pass the gate",
     ),
 )

@@ -1,4 +1,4 @@
-"""The xacct policy pack: `pulumi preview --policy-pack policy`. Rules live in rules.py."""
+"""The xacct policy pack: `pulumi preview --policy-pack policy`. Rules live in rules/, by area."""
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 from rules import build_policies

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from components import outputs as keys
+from components.api import ACCESS_LOG_FORMAT
 from components.consumer import parse_provider_outputs
 from components.network import PlacementError
-from components.private_api import ACCESS_LOG_FORMAT
 from components.stack_link import StackLinkError
 from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG, ROOT
 from xacct_ops.mocks import (

@@ -7,12 +7,16 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 import yaml
 
 from policy.offline import Violation, evaluate, mandatory, stack_resources
+from policy.rules import RULES
 from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG, ROOT
 from tests.support.variants import (
     CONSUMER_VARIANTS,
@@ -208,6 +212,21 @@ def test_pack_entry_point_is_thin_and_builds_from_the_rules_module() -> None:
         yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())["runtime"]["name"]
         == "python"
     )
+
+
+def test_the_pack_imports_as_the_policy_runtime_loads_it() -> None:
+    # Pulumi runs policy/__main__.py with policy/ as the working directory: `rules` is then a
+    # top-level package, so nothing in it may import through `policy.` or the program's code.
+    done = subprocess.run(
+        [sys.executable, "-c", "import rules; print(len(rules.build_policies()))"],
+        cwd=ROOT / "policy",
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": ""},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == len(RULES)
 
 
 def test_example_workflow_is_valid_and_runs_the_gate() -> None:

@@ -26,7 +26,7 @@ TRUSTING_RULES = (
     "resource-policy-principals",
     "eks-access-scoped",
 )
-"""The pack's rules with a `trustedAccounts` setting (policy/rules.py TRUST_CONFIG)."""
+"""The pack's rules with a `trustedAccounts` setting (policy/rules/core.py TRUST_CONFIG)."""
 
 
 def gate_config(

@@ -514,9 +514,7 @@ def _alias(alias: Any, request: Any, urn: str) -> str:
         parent = spec.parentUrn
     else:
         parent = request.parent
-    return engine_urn(
-        stack, project, parent, spec.type or request.type, spec.name or request.name
-    )
+    return engine_urn(stack, project, parent, spec.type or request.type, spec.name or request.name)
 
 
 def _reveal(value: Any) -> Any:
@@ -653,9 +651,6 @@ class ProgramRun:
             names = [r.name for r in found]
             raise AssertionError(f"expected one {type_} named *{name_contains}*, got {names}")
         return found[0]
-
-    def by_urn(self, urn: str) -> Registration:
-        return next(r for r in self.registrations if r.urn == urn)
 
     def outside(self, top: Registration) -> list[Registration]:
         """Registrations that `top` does not (transitively) parent."""

@@ -103,7 +103,9 @@ class LogsKey(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: LogsKeyArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("xacct:audit:LogsKey", name, None, opts)
+        # Typed `xacct:audit:LogsKey` before: the alias keeps the key (and its children's URNs).
+        was = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="xacct:audit:LogsKey")])
+        super().__init__("xacct:keys:LogsKey", name, None, pulumi.ResourceOptions.merge(opts, was))
         key = aws.kms.Key(
             f"{name}-key",
             description="xacct: CloudWatch Logs and CloudTrail encryption",

@@ -1,13 +1,14 @@
-"""PrivateApi: a REST API whose every route goes over a VPC link to the consumer NLB, then over
-PrivateLink to the provider, with TLS verified against the provider's server name.
+"""PrivateApi: the REST API in account A, the request's first hop. Every route goes over the VPC
+link (components/vpc_link.py) to the consumer NLB, then over PrivateLink to the provider, with
+TLS verified against the provider's server name.
 
 Routes: `/` and the greedy `/{proxy+}`, method ANY, HTTP_PROXY to `https://<server name>:<port>/`.
 Authorization is IAM (SigV4) by default, an API key with a usage plan, or none by explicit choice.
 The stage has access logs (JSON, to a log group with retention), execution logs at INFO without
 request/response bodies, X-Ray and throttling.
 
-VPC link: v2 by default (pulumi-aws >= 7.x exposes `integration_target` for REST APIs), v1 by
-setting. See the README for the trade-off.
+VPC link v2 (the default) needs each integration to name the load balancer
+(`integration_target`, pulumi-aws >= 7.x); v1 links name it themselves.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ApiAuthorization, VpcLinkVersion
+from components.config import ApiAuthorization
 from components.lookups import AccountFacts
 
 ACCESS_LOG_FORMAT = json.dumps(
@@ -52,17 +53,15 @@ class PrivateApiArgs:
     server_name: str
     port: int
     authorization: ApiAuthorization
-    vpc_link_version: VpcLinkVersion
-    link_subnet_ids: list[pulumi.Output[str]]
-    link_security_group_id: pulumi.Input[str] | None
+    vpc_link_id: pulumi.Input[str]
+    integration_target: pulumi.Input[str] | None
+    """VPC link v2: the load balancer each integration names (None with v1)."""
     stage_name: str
     throttle_rate_limit: int
     throttle_burst_limit: int
     log_retention_days: int
     log_kms_key_arn: pulumi.Input[str]
     manage_account: bool
-    after: list[pulumi.Resource] | None = None
-    """What the VPC link's ENIs wait for (the endpoint holding its pinned IPs)."""
     tags: dict[str, str] | None = None
 
 
@@ -92,27 +91,7 @@ class PrivateApi(pulumi.ComponentResource):
         if args.manage_account:
             account = [self._cloudwatch_account(name, args, child)]
 
-        link_id: pulumi.Output[str]
-        if args.vpc_link_version == "v2":
-            link_v2 = aws.apigatewayv2.VpcLink(
-                f"{name}-link",
-                name=f"{name}-link",
-                subnet_ids=args.link_subnet_ids,
-                security_group_ids=[args.link_security_group_id or ""],
-                tags=tags,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=args.after or []),
-            )
-            link_id = link_v2.id
-        else:
-            link_v1 = aws.apigateway.VpcLink(
-                f"{name}-link",
-                name=f"{name}-link",
-                target_arn=args.nlb_arn,
-                description="To the consumer NLB in front of the PrivateLink endpoint",
-                tags=tags,
-                opts=child,
-            )
-            link_id = link_v1.id
+        link_id = pulumi.Output.from_input(args.vpc_link_id)
 
         api = aws.apigateway.RestApi(
             f"{name}-api",
@@ -164,7 +143,7 @@ class PrivateApi(pulumi.ComponentResource):
                     uri=uri,
                     connection_type="VPC_LINK",
                     connection_id=link_id,
-                    integration_target=args.nlb_arn if args.vpc_link_version == "v2" else None,
+                    integration_target=args.integration_target,
                     request_parameters=params or None,
                     tls_config=aws.apigateway.IntegrationTlsConfigArgs(
                         insecure_skip_verification=False
