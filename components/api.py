@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ApiAuthorization
 from components.lookups import AccountFacts
+from components.settings import ApiAuthorization
 
 ACCESS_LOG_FORMAT = json.dumps(
     {

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ConfigError
 from components.lookups import ZoneFacts
+from components.settings import ConfigError
 
 
 def check_validation_zone(server_name: str, zone: ZoneFacts) -> None:

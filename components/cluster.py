@@ -17,10 +17,10 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 
 from components.aws_limits import EKS_UNSUPPORTED_AZ_IDS
-from components.config import AwsSettings, ClusterSettings, ConfigError
 from components.errors import StackError
 from components.keys import account_administers
 from components.lookups import AccountFacts, NodeTypeFacts, lookup
+from components.settings import AwsSettings, ClusterSettings, ConfigError
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"

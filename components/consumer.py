@@ -19,7 +19,6 @@ import pulumi
 from components import outputs as keys
 from components.api import PrivateApi, PrivateApiArgs
 from components.aws_limits import VPC_LINK_V2_UNSUPPORTED_AZ_IDS
-from components.config import ACCOUNT_ID, HOSTNAME, ConsumerSettings, stack_tags
 from components.consumer_nlb import ConsumerLoadBalancer, ConsumerLoadBalancerArgs
 from components.interface_endpoint import InterfaceEndpoint, InterfaceEndpointArgs, pin_endpoint_ips
 from components.keys import LogsKey, LogsKeyArgs
@@ -32,6 +31,7 @@ from components.monitoring import (
     monitoring_exports,
 )
 from components.network import NetworkPlan, PrivateNetwork, PrivateNetworkArgs, plan_for
+from components.settings import ACCOUNT_ID, HOSTNAME, ConsumerSettings, stack_tags
 from components.stack_link import StackLinkError, read_stack_outputs
 from components.vpc_link import FormerOwners, VpcLink, VpcLinkArgs
 

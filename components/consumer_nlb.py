@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import VpcLinkVersion
 from components.nlb import HEALTH_CHECK_TIMEOUT, listener_options
 from components.security import allow_tcp
+from components.settings import VpcLinkVersion
 
 
 @dataclass(frozen=True, kw_only=True)

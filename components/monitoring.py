@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import outputs as keys
-from components.config import MonitoringSettings
+from components.settings import MonitoringSettings, default_monitoring
 
 PERIOD_SECONDS = 300
 
@@ -365,8 +365,9 @@ def consumer_alarms(
 
 
 def alarms_table() -> str:
-    """The README's table of alarms, from the same specs the stacks build."""
-    defaults = MonitoringSettings(enabled=True)
+    """The README's table of alarms, from the same specs the stacks build, with the thresholds
+    Pulumi.yaml declares."""
+    defaults = default_monitoring("consumer")
     provider, _ = provider_alarms(
         defaults,
         ProviderHops(

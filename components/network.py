@@ -17,9 +17,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_limits import SUBNET_RESERVED_ADDRESSES
-from components.config import NetworkSettings, NodeEgress, Settings
 from components.errors import StackError
 from components.lookups import AccountFacts, SubnetFacts, subnet_facts, vpc_cidr
+from components.settings import NetworkSettings, NodeEgress, Settings
 
 # Interface endpoints a private node group needs when it has no NAT: image pulls (ECR API and
 # registry, plus the S3 gateway for layers), node bootstrap (EC2, STS), logs and Pod Identity.

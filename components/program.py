@@ -12,9 +12,9 @@ from typing import Any
 import pulumi
 
 from components import consumer, provider
-from components.config import ProviderSettings, Settings, load_settings
 from components.errors import StackError
 from components.lookups import account_facts
+from components.settings import ProviderSettings, Settings, load_settings
 
 
 def build(settings: Settings) -> dict[str, Any]:

@@ -29,7 +29,6 @@ from components.cluster import (
     plan_nodes,
     unusable_az_ids,
 )
-from components.config import ProviderSettings, stack_tags
 from components.endpoint_service import (
     ConnectionAcceptance,
     ConnectionAcceptanceArgs,
@@ -56,6 +55,7 @@ from components.network import (
     plan_for,
 )
 from components.provider_nlb import ProviderLoadBalancer, ProviderLoadBalancerArgs
+from components.settings import ProviderSettings, stack_tags
 from components.stack_link import read_stack_outputs
 from components.workload import Workload, WorkloadArgs
 

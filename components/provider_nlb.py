@@ -20,9 +20,9 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ListenerSettings
 from components.nlb import HEALTH_CHECK_TIMEOUT, listener_options
 from components.security import allow_tcp
+from components.settings import ListenerSettings
 
 
 @dataclass(frozen=True, kw_only=True)

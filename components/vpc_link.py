@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import VpcLinkVersion
 from components.security import allow_tcp
+from components.settings import VpcLinkVersion
 
 NLB_COMPONENT = "xacct:consumer:ConsumerLoadBalancer"
 API_COMPONENT = "xacct:consumer:PrivateApi"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import WorkloadSettings
+from components.settings import WorkloadSettings
 
 APP_LABEL = "xacct-backend"
 SERVICE_PORT = 80

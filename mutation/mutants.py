@@ -141,7 +141,7 @@ MUTANTS = (
     ),
     Mutant(
         "the world as a public-endpoint CIDR",
-        "components/config.py",
+        "components/settings/provider.py",
         "    if network.prefixlen == 0:\n",
         "    if False:\n",
         ("tests/test_config.py",),

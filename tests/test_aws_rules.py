@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components.aws_limits import AUTONAME_SUFFIX_LENGTH, ELB_NAME_MAX, NAME_PREFIX_MAX
-from components.config import NAME_MAX_LENGTH
+from components.settings import NAME_MAX_LENGTH
 from tests.support.variants import (
     CONSUMER_VARIANTS,
     LONGEST_NAME,

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components import config
-from components.config import ConfigError, ConsumerSettings, ProviderSettings, parse_settings
+from components import settings as config
+from components.settings import ConfigError, ConsumerSettings, ProviderSettings, parse_settings
 from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG, ROOT
 
 EXISTING_VPC = {

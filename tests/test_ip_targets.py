@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from components.cluster import OidcProviderMissingError
-from components.config import ConfigError, parse_settings
 from components.lb_controller import POLICY_FILE, controller_policy
+from components.settings import ConfigError, parse_settings
 from policy.offline import evaluate, mandatory
 from tests.conftest import PROVIDER_CONFIG
 from tests.support.variants import EXISTING_CLUSTER_CONFIG, existing_account

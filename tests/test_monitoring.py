@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from components import outputs as keys
-from components.config import ConfigError, parse_settings
+from components.settings import ConfigError, parse_settings
 from policy.offline import evaluate, mandatory
 from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG
 from tests.support.variants import GATE

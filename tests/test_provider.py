@@ -11,9 +11,9 @@ import pytest
 
 from components import outputs as keys
 from components.cluster import CLUSTER_ADMIN_POLICY
-from components.config import ConfigError
 from components.errors import StackError
 from components.network import PlacementError
+from components.settings import ConfigError
 from tests.conftest import PROVIDER_CONFIG
 from tests.support.variants import (
     ECR_IMAGE,

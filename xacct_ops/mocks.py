@@ -686,8 +686,8 @@ def run_program(
 
     Pass `registrations` to see what was registered even when the program raises.
     """
-    from components.config import load_settings
     from components.program import build
+    from components.settings import load_settings
 
     mocks = RecordingMocks(account or FakeAccount(), stacks, stack_name)
     monitor = RecordingMonitor(mocks, registrations)

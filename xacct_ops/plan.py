@@ -14,8 +14,8 @@ from typing import Any, TextIO
 import yaml
 
 from components import outputs as keys
-from components.config import unknown_aws_keys
 from components.errors import StackError
+from components.settings import unknown_aws_keys
 from policy.offline import Violation, evaluate
 from xacct_ops import PROJECT_DIR
 from xacct_ops.aws_rules import Breach, check

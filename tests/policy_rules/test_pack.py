@@ -125,7 +125,7 @@ def test_every_advisory_rule_says_why_it_does_not_refuse() -> None:
 def test_refusals_of_values_the_program_derives_from_config_name_the_setting() -> None:
     # Each (type, property) the program sets from a stack setting names that setting, and the
     # setting exists: the user changes the stack file, not a resource property.
-    from components.config import ALL_KEYS
+    from components.settings import ALL_KEYS
 
     for (token, prop), keys in rules.SET_BY.items():
         for key in keys.split(", "):

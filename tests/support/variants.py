@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from components.config import NAME_MAX_LENGTH
+from components.settings import NAME_MAX_LENGTH
 from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG
 from xacct_ops.gate import gate_config
 from xacct_ops.mocks import (

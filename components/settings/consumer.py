@@ -1,0 +1,121 @@
+"""The consumer stack's settings (account A): the provider stack it reads, the VPC link, the
+API and its throttling, the endpoint's pinned IPs."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from components.settings.common import (
+    STACK_NAME,
+    AwsSettings,
+    MonitoringSettings,
+    NetworkSettings,
+    Reader,
+    read_monitoring,
+    read_network,
+)
+
+ApiAuthorization = Literal["iam", "api-key", "none"]
+
+
+VpcLinkVersion = Literal["v2", "v1"]
+
+
+CONSUMER_ONLY_KEYS = (
+    "providerStack",
+    "vpcLinkVersion",
+    "apiAuthorization",
+    "manageApiGatewayAccount",
+    "stageName",
+    "throttleRateLimit",
+    "throttleBurstLimit",
+    "endpointHostNumber",
+    "endpointIps",
+    "alarm5xxPercent",
+    "alarm4xxPercent",
+    "alarmLatencyP99Ms",
+)
+
+
+_STAGE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerSettings:
+    name: str
+    network: NetworkSettings
+    provider_stack: str
+    vpc_link_version: VpcLinkVersion
+    api_authorization: ApiAuthorization
+    manage_api_gateway_account: bool
+    stage_name: str
+    throttle_rate_limit: int
+    throttle_burst_limit: int
+    endpoint_host_number: int
+    endpoint_ips: tuple[str, ...]
+    """Fixed IPs of the endpoint's ENIs, one per subnet used (empty: from endpoint_host_number)."""
+    log_retention_days: int
+    monitoring: MonitoringSettings
+    aws: AwsSettings = field(default_factory=AwsSettings)
+    role: Literal["consumer"] = "consumer"
+
+
+def _check_ip(item: str) -> str | None:
+    try:
+        address = ipaddress.ip_address(item)
+    except ValueError:
+        return "is not an IPv4 address (e.g. 10.0.0.10)"
+    return None if address.version == 4 else "is not an IPv4 address"
+
+
+def read_consumer(r: Reader, name: str, retention: int, aws: AwsSettings) -> ConsumerSettings:
+    network = read_network(r, "consumer")
+    r.require(
+        "providerStack",
+        "on the consumer: the provider stack to read the endpoint "
+        "service from, organization/<project>/<stack> (self-managed backend) or "
+        "<org>/<project>/<stack> (Pulumi Cloud); deploy it first",
+    )
+    provider_stack = r.string(
+        "providerStack",
+        STACK_NAME,
+        "is not a fully qualified stack name: organization/<project>/"
+        "<stack> or <org>/<project>/<stack>",
+    )
+    auth = r.choice("apiAuthorization", ApiAuthorization)
+    return ConsumerSettings(
+        name=name,
+        network=network,
+        provider_stack=provider_stack or "",
+        vpc_link_version=r.choice("vpcLinkVersion", VpcLinkVersion),
+        api_authorization=auth,  # type: ignore[arg-type]
+        manage_api_gateway_account=r.boolean("manageApiGatewayAccount"),
+        stage_name=r.string("stageName", _STAGE, "is not a stage name (letters, digits, _)")
+        or "v1",
+        throttle_rate_limit=r.integer("throttleRateLimit", 1, 10000, " requests per second"),
+        throttle_burst_limit=r.integer("throttleBurstLimit", 1, 5000, " requests"),
+        endpoint_host_number=r.integer(
+            "endpointHostNumber",
+            4,
+            250,
+            ": the host number of each endpoint ENI's fixed IP in its subnet "
+            "(AWS reserves the first four)",
+        ),
+        endpoint_ips=_endpoint_ips(r),
+        log_retention_days=retention,
+        monitoring=read_monitoring(r, "consumer"),
+        aws=aws,
+    )
+
+
+def _endpoint_ips(r: Reader) -> tuple[str, ...]:
+    """Explicit endpoint IPs (checked against the subnets' CIDRs once they are known)."""
+    if r.is_set("endpointIps"):
+        r.reject(
+            ("endpointHostNumber",),
+            "with xacct:endpointIps (the addresses are given one by one)",
+        )
+    return r.items("endpointIps", _check_ip)
