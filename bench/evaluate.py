@@ -76,7 +76,12 @@ def main() -> None:
     import_s = time.perf_counter() - STARTED
     eval_s, resources = 0.0, None
     if args.what != "floor":
-        from xacct_ops.mocks import AZS_BY_ACCOUNT, CONSUMER_ACCOUNT, FakeAccount, run_program
+        from xacct_ops.offline_engine import (
+            AZS_BY_ACCOUNT,
+            CONSUMER_ACCOUNT,
+            FakeAccount,
+            run_program,
+        )
         from xacct_ops.plan import read_stack_file
 
         # The stacks as the stack files configure them.

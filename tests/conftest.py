@@ -1,4 +1,4 @@
-"""Shared fixtures: base configs for each side, and the program runner on recording mocks."""
+"""Shared fixtures: base configs for each side (tests/support/configs.py), and a faster SDK."""
 
 from __future__ import annotations
 
@@ -13,21 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from xacct_ops.mocks import CONSUMER_ACCOUNT, PROVIDER_ACCOUNT  # noqa: E402
-
-PROVIDER_CONFIG: dict[str, Any] = {
-    "role": "provider",
-    "consumerAccountIds": [CONSUMER_ACCOUNT],
-    "clusterPublicAccessCidrs": ["203.0.113.0/24"],
-    "clusterAdminArns": [f"arn:aws:iam::{PROVIDER_ACCOUNT}:role/platform-admin"],
-    "tlsServerName": "api.provider.example.com",
-    "route53ZoneId": "Z0123456789ABCDEFGHIJ",
-}
-
-CONSUMER_CONFIG: dict[str, Any] = {
-    "role": "consumer",
-    "providerStack": "organization/xacct/provider",
-}
+from tests.support.configs import CONSUMER_CONFIG, PROVIDER_CONFIG  # noqa: E402
 
 
 @pytest.fixture

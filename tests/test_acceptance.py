@@ -10,15 +10,9 @@ import pytest
 from components import outputs as keys
 from components.endpoint_service import AcceptanceError
 from components.stack_link import StackLinkError
-from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG
-from xacct_ops.mocks import (
-    AZS_BY_ACCOUNT,
-    CONSUMER_ACCOUNT,
-    FakeAccount,
-    ProgramRun,
-    Registration,
-    run_program,
-)
+from tests.support.configs import CONSUMER_CONFIG, PROVIDER_CONFIG
+from tests.support.program import Run, run_program
+from xacct_ops.offline_engine import AZS_BY_ACCOUNT, CONSUMER_ACCOUNT, FakeAccount, Registration
 
 PROVIDER_STACK = "organization/xacct/provider"
 TEAM_A = "organization/xacct/consumer-team-a"
@@ -28,7 +22,7 @@ ACCEPTER = "aws:ec2/vpcEndpointConnectionAccepter:VpcEndpointConnectionAccepter"
 TWO_ACCOUNTS = {**PROVIDER_CONFIG, "consumerAccountIds": [CONSUMER_ACCOUNT, TEAM_B_ACCOUNT]}
 
 
-def consumer_exports(provider: ProgramRun, account_id: str, stack: str) -> dict[str, Any]:
+def consumer_exports(provider: Run, account_id: str, stack: str) -> dict[str, Any]:
     account = FakeAccount(account_id=account_id, azs=dict(AZS_BY_ACCOUNT[CONSUMER_ACCOUNT]))
     return run_program(
         CONSUMER_CONFIG,
@@ -39,19 +33,19 @@ def consumer_exports(provider: ProgramRun, account_id: str, stack: str) -> dict[
 
 
 @pytest.fixture(scope="module")
-def first_provider_run() -> ProgramRun:
+def first_provider_run() -> Run:
     return run_program(TWO_ACCOUNTS, stack_name="provider")
 
 
 @pytest.fixture(scope="module")
-def consumers(first_provider_run: ProgramRun) -> dict[str, dict[str, Any]]:
+def consumers(first_provider_run: Run) -> dict[str, dict[str, Any]]:
     return {
         TEAM_A: consumer_exports(first_provider_run, CONSUMER_ACCOUNT, TEAM_A),
         TEAM_B: consumer_exports(first_provider_run, TEAM_B_ACCOUNT, TEAM_B),
     }
 
 
-def accept(consumers: dict[str, dict[str, Any]], **config: Any) -> ProgramRun:
+def accept(consumers: dict[str, dict[str, Any]], **config: Any) -> Run:
     return run_program(
         {**TWO_ACCOUNTS, "consumerStacks": list(consumers), **config},
         stacks=consumers,
@@ -59,7 +53,7 @@ def accept(consumers: dict[str, dict[str, Any]], **config: Any) -> ProgramRun:
     )
 
 
-def test_first_provider_run_accepts_nothing(first_provider_run: ProgramRun) -> None:
+def test_first_provider_run_accepts_nothing(first_provider_run: Run) -> None:
     assert not first_provider_run.of_type(ACCEPTER)
     assert first_provider_run.exports[keys.ACCEPTED_ENDPOINT_IDS] == []
 

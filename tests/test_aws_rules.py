@@ -21,7 +21,7 @@ from tests.support.variants import (
 )
 from xacct_ops import aws_rules
 from xacct_ops.aws_rules import NAME_RULES, RULES, check
-from xacct_ops.mocks import AUTONAMED, Registration
+from xacct_ops.offline_engine import AUTONAMED, Registration
 
 
 def breaches(run_registrations: list[Registration]) -> list[str]:

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+from tests.support.configs import ROOT
 
 
 def test_evaluate_reports_time_memory_and_resources_for_a_scaled_provider() -> None:

@@ -12,7 +12,7 @@ import yaml
 
 from components import settings as config
 from components.settings import ConfigError, ConsumerSettings, ProviderSettings, parse_settings
-from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG, ROOT
+from tests.support.configs import CONSUMER_CONFIG, PROVIDER_CONFIG, ROOT
 
 EXISTING_VPC = {
     "existingVpcId": "vpc-0abc1234def567890",
@@ -662,7 +662,7 @@ def test_a_bad_config_ends_pulumi_up_as_one_message_without_a_traceback() -> Non
     import pulumi
 
     from components import program
-    from xacct_ops.mocks import FakeAccount, RecordingMocks, RecordingMonitor, config_map
+    from xacct_ops.offline_engine import FakeAccount, RecordingMocks, RecordingMonitor, config_map
 
     mocks = RecordingMocks(FakeAccount())
     monitor = RecordingMonitor(mocks)

@@ -15,15 +15,9 @@ from components.api import ACCESS_LOG_FORMAT
 from components.consumer import parse_provider_outputs
 from components.network import PlacementError
 from components.stack_link import StackLinkError
-from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG, ROOT
-from xacct_ops.mocks import (
-    AZS_BY_ACCOUNT,
-    CONSUMER_ACCOUNT,
-    FakeAccount,
-    ProgramRun,
-    Registration,
-    run_program,
-)
+from tests.support.configs import CONSUMER_CONFIG, PROVIDER_CONFIG, ROOT
+from tests.support.program import Run, run_program
+from xacct_ops.offline_engine import AZS_BY_ACCOUNT, CONSUMER_ACCOUNT, FakeAccount, Registration
 
 PROVIDER_STACK = "organization/xacct/provider"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
@@ -53,7 +47,7 @@ def provider_exports() -> dict[str, Any]:
 
 def consumer_run(
     provider_exports: dict[str, Any], account: FakeAccount | None = None, **changes: Any
-) -> ProgramRun:
+) -> Run:
     config = {k: v for k, v in {**CONSUMER_CONFIG, **changes}.items() if v is not None}
     return run_program(
         config,
@@ -64,11 +58,11 @@ def consumer_run(
 
 
 @pytest.fixture(scope="module")
-def run(provider_exports: dict[str, Any]) -> ProgramRun:
+def run(provider_exports: dict[str, Any]) -> Run:
     return consumer_run(provider_exports)
 
 
-def subnets(run: ProgramRun) -> list[Registration]:
+def subnets(run: Run) -> list[Registration]:
     return sorted(run.of_type("aws:ec2/subnet:Subnet"), key=lambda r: r.name)
 
 
@@ -81,7 +75,7 @@ def test_consumer_reads_exactly_keys_the_provider_writes(provider_exports: dict[
 
 
 def test_endpoint_connects_to_the_provider_service_name(
-    run: ProgramRun, provider_exports: dict[str, Any]
+    run: Run, provider_exports: dict[str, Any]
 ) -> None:
     endpoint = run.one(ENDPOINT).inputs
     assert endpoint["serviceName"] == provider_exports[keys.ENDPOINT_SERVICE_NAME]
@@ -91,13 +85,13 @@ def test_endpoint_connects_to_the_provider_service_name(
     assert ref.inputs["name"] == PROVIDER_STACK
 
 
-def test_endpoint_subnets_are_in_the_services_az_ids_not_names(run: ProgramRun) -> None:
+def test_endpoint_subnets_are_in_the_services_az_ids_not_names(run: Run) -> None:
     # The provider's service is in use1-az1/use1-az2 (its us-east-1a/b); in the consumer
     # account those are us-east-1c/d. Subnets are placed by ID.
     assert [s.inputs["availabilityZoneId"] for s in subnets(run)] == ["use1-az1", "use1-az2"]
 
 
-def test_exports_are_the_shared_keys(run: ProgramRun) -> None:
+def test_exports_are_the_shared_keys(run: Run) -> None:
     e = run.exports
     assert set(e) == {*keys.CONSUMER_KEYS, *keys.MONITORING_KEYS}
     assert e[keys.INTERFACE_ENDPOINT_ID] == run.one(ENDPOINT).id
@@ -113,7 +107,7 @@ def test_exports_are_the_shared_keys(run: ProgramRun) -> None:
 # ---- endpoint and NLB --------------------------------------------------------------------
 
 
-def test_endpoint_ips_are_pinned_per_subnet_and_are_the_nlb_targets(run: ProgramRun) -> None:
+def test_endpoint_ips_are_pinned_per_subnet_and_are_the_nlb_targets(run: Run) -> None:
     configs = run.one(ENDPOINT).inputs["subnetConfigurations"]
     assert configs == [
         {"subnetId": subnets(run)[0].id, "ipv4": "10.0.0.10"},
@@ -150,7 +144,7 @@ def test_host_number_outside_a_small_subnet_is_refused(provider_exports: dict[st
         consumer_run(provider_exports, vpcCidr="10.0.0.0/24", endpointHostNumber="20")
 
 
-def test_consumer_nlb_is_internal_tcp_passthrough_on_the_listener_port(run: ProgramRun) -> None:
+def test_consumer_nlb_is_internal_tcp_passthrough_on_the_listener_port(run: Run) -> None:
     nlb = run.one(NLB).inputs
     assert nlb["internal"] is True and nlb["loadBalancerType"] == "network"
     assert nlb["subnets"] == [s.id for s in subnets(run)]
@@ -161,7 +155,7 @@ def test_consumer_nlb_is_internal_tcp_passthrough_on_the_listener_port(run: Prog
     assert listener["defaultActions"][0]["targetGroupArn"] == run.one(TG).outputs["arn"]
 
 
-def test_security_groups_chain_link_to_nlb_to_endpoint_on_the_port_only(run: ProgramRun) -> None:
+def test_security_groups_chain_link_to_nlb_to_endpoint_on_the_port_only(run: Run) -> None:
     endpoint_sg = run.one(SG, "pl-endpoint")
     nlb_sg = run.one(SG, "lb-nlb")
     link_sg = run.one(SG, "vpc-link")
@@ -188,7 +182,7 @@ def test_security_groups_chain_link_to_nlb_to_endpoint_on_the_port_only(run: Pro
         assert rule.inputs["description"]
 
 
-def test_consumer_network_has_no_internet_path(run: ProgramRun) -> None:
+def test_consumer_network_has_no_internet_path(run: Run) -> None:
     assert not run.of_type(
         "aws:ec2/internetGateway:InternetGateway", "aws:ec2/natGateway:NatGateway"
     )
@@ -198,7 +192,7 @@ def test_consumer_network_has_no_internet_path(run: ProgramRun) -> None:
 # ---- VPC link and API --------------------------------------------------------------------
 
 
-def test_integrations_go_over_the_vpc_link_to_the_nlb_with_verified_tls(run: ProgramRun) -> None:
+def test_integrations_go_over_the_vpc_link_to_the_nlb_with_verified_tls(run: Run) -> None:
     link = run.one(LINK_V2)
     assert link.inputs["subnetIds"] == [s.id for s in subnets(run)]
     integrations = {r.name: r.inputs for r in run.of_type(INTEGRATION)}
@@ -243,7 +237,7 @@ def test_vpc_link_v1_targets_the_nlb_through_privatelink(provider_exports: dict[
         assert "integrationTarget" not in integration.inputs
 
 
-def test_routes_require_iam_auth_by_default(run: ProgramRun) -> None:
+def test_routes_require_iam_auth_by_default(run: Run) -> None:
     methods = run.of_type(METHOD)
     assert len(methods) == 2
     assert all(m.inputs["authorization"] == "AWS_IAM" for m in methods)
@@ -268,7 +262,7 @@ def test_no_auth_is_an_explicit_choice(provider_exports: dict[str, Any]) -> None
     } == {("NONE", False)}
 
 
-def test_stage_logs_traces_and_throttles(run: ProgramRun) -> None:
+def test_stage_logs_traces_and_throttles(run: Run) -> None:
     stage = run.one(STAGE).inputs
     group = run.one("aws:cloudwatch/logGroup:LogGroup", "access-logs")
     assert stage["accessLogSettings"] == {
@@ -285,7 +279,7 @@ def test_stage_logs_traces_and_throttles(run: ProgramRun) -> None:
     assert settings["cachingEnabled"] is False
 
 
-def test_api_gateway_account_role_can_only_push_logs(run: ProgramRun) -> None:
+def test_api_gateway_account_role_can_only_push_logs(run: Run) -> None:
     account = run.one("aws:apigateway/account:Account")
     role = run.one("aws:iam/role:Role", "cloudwatch")
     assert account.inputs["cloudwatchRoleArn"] == role.outputs["arn"]
@@ -296,7 +290,7 @@ def test_api_gateway_account_role_can_only_push_logs(run: ProgramRun) -> None:
     assert account.urn in run.one(STAGE).dependencies
 
 
-def test_execution_log_group_exists_before_the_stage_logs(run: ProgramRun) -> None:
+def test_execution_log_group_exists_before_the_stage_logs(run: Run) -> None:
     group = run.one("aws:cloudwatch/logGroup:LogGroup", "execution-logs")
     api = run.one("aws:apigateway/restApi:RestApi")
     assert group.inputs["name"] == f"API-Gateway-Execution-Logs_{api.id}/v1"
@@ -304,7 +298,7 @@ def test_execution_log_group_exists_before_the_stage_logs(run: ProgramRun) -> No
     assert group.urn in run.one(STAGE).dependencies
 
 
-def test_destroy_leaves_the_regions_api_gateway_logging_in_place(run: ProgramRun) -> None:
+def test_destroy_leaves_the_regions_api_gateway_logging_in_place(run: Run) -> None:
     # One setting per account and region, shared by every API there: deleting it would reset
     # it for all of them.
     kept = {r.type for r in run.registrations if r.retain_on_delete}
@@ -325,7 +319,7 @@ def test_account_role_is_optional(provider_exports: dict[str, Any]) -> None:
     assert run.exports[keys.RETAINED_ON_DESTROY] == []
 
 
-def test_deployment_waits_for_the_integrations(run: ProgramRun) -> None:
+def test_deployment_waits_for_the_integrations(run: Run) -> None:
     deployment = run.one("aws:apigateway/deployment:Deployment")
     for integration in run.of_type(INTEGRATION):
         assert integration.urn in deployment.dependencies
@@ -565,7 +559,7 @@ def test_another_region_is_refused(provider_exports: dict[str, Any]) -> None:
         consumer_run(provider_exports, consumer_account(region="eu-west-1"))
 
 
-def test_every_resource_but_the_reference_sits_under_the_consumer(run: ProgramRun) -> None:
+def test_every_resource_but_the_reference_sits_under_the_consumer(run: Run) -> None:
     top = run.one("xacct:consumer:ConsumerSide")
     assert [r.type for r in run.outside(top)] == ["pulumi:pulumi:StackReference"]
 

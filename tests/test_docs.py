@@ -9,7 +9,7 @@ import pytest
 
 from components import outputs as keys
 from components import settings as config
-from tests.conftest import ROOT
+from tests.support.configs import ROOT
 
 README = (ROOT / "README.md").read_text()
 

@@ -36,7 +36,7 @@ import pytest
 
 from policy.offline import Violation, evaluate, mandatory
 from tests.support.variants import GATE, consumer_variant, provider_variant
-from xacct_ops.mocks import Registration
+from xacct_ops.offline_engine import Registration
 
 Registrations = list[Registration]
 Edit = Callable[[Registrations], Registrations]

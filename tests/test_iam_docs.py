@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.configs import ROOT
 from tests.support.variants import (
     CONSUMER_VARIANTS,
     PROVIDER_VARIANTS,
@@ -23,7 +23,7 @@ from tests.support.variants import (
     consumer_variant,
     provider_variant,
 )
-from xacct_ops.mocks import Registration
+from xacct_ops.offline_engine import Registration
 
 IAM = ROOT / "docs" / "iam"
 FILES = {

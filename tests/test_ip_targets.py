@@ -13,9 +13,9 @@ from components.cluster import OidcProviderMissingError
 from components.lb_controller import POLICY_FILE, controller_policy
 from components.settings import ConfigError, parse_settings
 from policy.offline import evaluate, mandatory
-from tests.conftest import PROVIDER_CONFIG
+from tests.support.configs import PROVIDER_CONFIG
+from tests.support.program import Run, run_program
 from tests.support.variants import EXISTING_CLUSTER_CONFIG, existing_account
-from xacct_ops.mocks import ProgramRun, run_program
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
@@ -24,17 +24,17 @@ INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/PLATFORM-PROD"
 
 
-def provider(account: Any = None, **changes: Any) -> ProgramRun:
+def provider(account: Any = None, **changes: Any) -> Run:
     config = {k: v for k, v in {**PROVIDER_CONFIG, **changes}.items() if v is not None}
     return run_program(config, account=account, stack_name="provider")
 
 
 @pytest.fixture(scope="module")
-def ip() -> ProgramRun:
+def ip() -> Run:
     return provider(targetMode="ip")
 
 
-def test_target_group_holds_pod_ips_on_the_pods_port(ip: ProgramRun) -> None:
+def test_target_group_holds_pod_ips_on_the_pods_port(ip: Run) -> None:
     tg = ip.one(TG).inputs
     assert tg["targetType"] == "ip" and tg["port"] == 8080
     assert not ip.of_type("aws:autoscaling/attachment:Attachment")
@@ -47,7 +47,7 @@ def test_target_group_holds_pod_ips_on_the_pods_port(ip: ProgramRun) -> None:
     )
 
 
-def test_binding_points_at_the_target_group_and_the_service(ip: ProgramRun) -> None:
+def test_binding_points_at_the_target_group_and_the_service(ip: Run) -> None:
     binding = ip.one(BINDING)
     service = ip.one("kubernetes:core/v1:Service")
     assert binding.inputs["spec"] == {
@@ -61,7 +61,7 @@ def test_binding_points_at_the_target_group_and_the_service(ip: ProgramRun) -> N
     assert ip.one(RELEASE).urn in binding.dependencies
 
 
-def test_controller_chart_is_pinned_and_configured(ip: ProgramRun) -> None:
+def test_controller_chart_is_pinned_and_configured(ip: Run) -> None:
     release = ip.one(RELEASE).inputs
     assert (release["chart"], release["version"], release["namespace"]) == (
         "aws-load-balancer-controller",
@@ -82,7 +82,7 @@ def test_controller_chart_is_pinned_and_configured(ip: ProgramRun) -> None:
     assert ip.one("aws:eks/nodeGroup:NodeGroup").urn in ip.one(RELEASE).dependencies
 
 
-def test_controller_trust_is_limited_to_its_service_account(ip: ProgramRun) -> None:
+def test_controller_trust_is_limited_to_its_service_account(ip: Run) -> None:
     cluster = ip.one("eks:index:Cluster").outputs
     trust = json.loads(ip.one("aws:iam/role:Role", "lbc-role").inputs["assumeRolePolicy"])
     statement = trust["Statement"][0]
@@ -95,7 +95,7 @@ def test_controller_trust_is_limited_to_its_service_account(ip: ProgramRun) -> N
     }
 
 
-def test_controller_policy_is_the_data_file_bound_to_our_target_group(ip: ProgramRun) -> None:
+def test_controller_policy_is_the_data_file_bound_to_our_target_group(ip: Run) -> None:
     policy = json.loads(ip.one("aws:iam/rolePolicy:RolePolicy", "lbc-policy").inputs["policy"])
     register = next(s for s in policy["Statement"] if "RegisterTargets" in str(s["Action"]))
     assert register["Resource"] == ip.one(TG).outputs["arn"]
@@ -104,7 +104,7 @@ def test_controller_policy_is_the_data_file_bound_to_our_target_group(ip: Progra
     assert json.loads(controller_policy("arn:tg"))["Statement"][1]["Resource"] == "arn:tg"
 
 
-def test_pod_identity_instead_of_irsa(ip: ProgramRun) -> None:
+def test_pod_identity_instead_of_irsa(ip: Run) -> None:
     run = provider(targetMode="ip", lbControllerIdentity="pod-identity")
     association = run.one("aws:eks/podIdentityAssociation:PodIdentityAssociation").inputs
     role = run.one("aws:iam/role:Role", "lbc-role")
@@ -212,7 +212,7 @@ def test_instance_mode_is_unchanged() -> None:
     assert not run.of_type(RELEASE, BINDING)
 
 
-def test_policy_pack_passes_in_ip_mode_including_the_controller_role(ip: ProgramRun) -> None:
+def test_policy_pack_passes_in_ip_mode_including_the_controller_role(ip: Run) -> None:
     assert mandatory(evaluate(ip.registrations)) == []
     pod_identity = provider(targetMode="ip", lbControllerIdentity="pod-identity")
     assert mandatory(evaluate(pod_identity.registrations)) == []

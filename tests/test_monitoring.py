@@ -12,9 +12,10 @@ import pytest
 from components import outputs as keys
 from components.settings import ConfigError, parse_settings
 from policy.offline import evaluate, mandatory
-from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG
+from tests.support.configs import CONSUMER_CONFIG, PROVIDER_CONFIG
+from tests.support.program import Run, run_program
 from tests.support.variants import GATE
-from xacct_ops.mocks import AZS_BY_ACCOUNT, CONSUMER_ACCOUNT, FakeAccount, ProgramRun, run_program
+from xacct_ops.offline_engine import AZS_BY_ACCOUNT, CONSUMER_ACCOUNT, FakeAccount
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC = "aws:sns/topic:Topic"
@@ -23,14 +24,14 @@ PROVIDER_STACK = "organization/xacct/provider"
 
 
 @pytest.fixture(scope="module")
-def provider() -> ProgramRun:
+def provider() -> Run:
     return run_program(
         {**PROVIDER_CONFIG, "alarmEmail": "oncall@example.com"}, stack_name="provider"
     )
 
 
 @pytest.fixture(scope="module")
-def consumer(provider: ProgramRun) -> ProgramRun:
+def consumer(provider: Run) -> Run:
     account = FakeAccount(account_id=CONSUMER_ACCOUNT, azs=dict(AZS_BY_ACCOUNT[CONSUMER_ACCOUNT]))
     return run_program(
         CONSUMER_CONFIG,
@@ -40,12 +41,12 @@ def consumer(provider: ProgramRun) -> ProgramRun:
     )
 
 
-def alarms(run: ProgramRun) -> dict[str, dict[str, Any]]:
+def alarms(run: Run) -> dict[str, dict[str, Any]]:
     return {a.name.split("-watch-", 1)[1]: a.inputs for a in run.of_type(ALARM)}
 
 
 def test_provider_alarms_watch_its_nlb_per_az_and_its_endpoint_service(
-    provider: ProgramRun,
+    provider: Run,
 ) -> None:
     found = alarms(provider)
     nlb = provider.one("aws:lb/loadBalancer:LoadBalancer").outputs
@@ -74,7 +75,7 @@ def test_provider_alarms_watch_its_nlb_per_az_and_its_endpoint_service(
     assert resets["dimensions"] == {"Service Id": service.id}
 
 
-def test_alarms_notify_the_encrypted_topic_and_email_subscribes(provider: ProgramRun) -> None:
+def test_alarms_notify_the_encrypted_topic_and_email_subscribes(provider: Run) -> None:
     topic = provider.one(TOPIC)
     key = provider.one("aws:kms/key:Key", "logs")
     assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
@@ -93,7 +94,7 @@ def test_alarms_notify_the_encrypted_topic_and_email_subscribes(provider: Progra
     assert provider.exports[keys.ALARM_TOPIC_ARN] == topic.outputs["arn"]
 
 
-def test_consumer_alarms_watch_api_nlb_and_endpoint(consumer: ProgramRun) -> None:
+def test_consumer_alarms_watch_api_nlb_and_endpoint(consumer: Run) -> None:
     found = alarms(consumer)
     api = consumer.one("aws:apigateway/restApi:RestApi").inputs["name"]
     stage = consumer.one("aws:apigateway/stage:Stage").inputs["stageName"]
@@ -127,7 +128,7 @@ def test_consumer_alarms_watch_api_nlb_and_endpoint(consumer: ProgramRun) -> Non
     assert found["endpoint-resets"]["metricName"] == "RstPacketsReceived"
 
 
-def test_dashboard_is_json_naming_each_widgets_metrics(consumer: ProgramRun) -> None:
+def test_dashboard_is_json_naming_each_widgets_metrics(consumer: Run) -> None:
     dashboard = consumer.one(DASHBOARD)
     body = json.loads(dashboard.inputs["dashboardBody"])
     titles = [w["properties"]["title"] for w in body["widgets"]]
@@ -146,7 +147,7 @@ def test_dashboard_is_json_naming_each_widgets_metrics(consumer: ProgramRun) -> 
     assert consumer.exports[keys.DASHBOARD_NAME] == dashboard.inputs["dashboardName"]
 
 
-def test_provider_dashboard_shows_bytes_per_accepted_endpoint(consumer: ProgramRun) -> None:
+def test_provider_dashboard_shows_bytes_per_accepted_endpoint(consumer: Run) -> None:
     endpoint_id = consumer.exports[keys.INTERFACE_ENDPOINT_ID]
     accepting = run_program(
         {**PROVIDER_CONFIG, "consumerStacks": ["organization/xacct/consumer"]},
@@ -162,13 +163,13 @@ def test_provider_dashboard_shows_bytes_per_accepted_endpoint(consumer: ProgramR
     ]
 
 
-def test_monitoring_off_removes_it_all(provider: ProgramRun) -> None:
+def test_monitoring_off_removes_it_all(provider: Run) -> None:
     run = run_program({**PROVIDER_CONFIG, "monitoring": "false"})
     assert not run.of_type(ALARM, TOPIC, DASHBOARD, "xacct:monitoring:Monitoring")
     assert keys.ALARM_TOPIC_ARN not in run.exports
 
 
-def test_thresholds_flow_from_config(provider: ProgramRun) -> None:
+def test_thresholds_flow_from_config(provider: Run) -> None:
     account = FakeAccount(account_id=CONSUMER_ACCOUNT, azs=dict(AZS_BY_ACCOUNT[CONSUMER_ACCOUNT]))
     run = run_program(
         {
@@ -235,9 +236,7 @@ def test_consumer_thresholds_are_refused_on_the_provider() -> None:
     )
 
 
-def test_policy_pack_stays_green_with_monitoring(
-    provider: ProgramRun, consumer: ProgramRun
-) -> None:
+def test_policy_pack_stays_green_with_monitoring(provider: Run, consumer: Run) -> None:
     assert mandatory(evaluate(provider.registrations, GATE["provider"])) == []
     assert mandatory(evaluate(consumer.registrations, GATE["consumer"])) == []
     import dataclasses

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.support.configs import ROOT
 from xacct_ops import automation
 from xacct_ops.cli import main
 

@@ -17,7 +17,8 @@ import yaml
 
 from policy.offline import Violation, evaluate, mandatory, stack_resources
 from policy.rules import RULES
-from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG, ROOT
+from tests.support.configs import CONSUMER_CONFIG, PROVIDER_CONFIG, ROOT
+from tests.support.program import Run, run_program
 from tests.support.variants import (
     CONSUMER_VARIANTS,
     GATE,
@@ -31,10 +32,10 @@ from tests.support.variants import (
     provider_variant,
 )
 from xacct_ops.gate import gate_config
-from xacct_ops.mocks import ProgramRun, Registration, run_program
+from xacct_ops.offline_engine import Registration
 
 
-def provider_run(**changes: Any) -> ProgramRun:
+def provider_run(**changes: Any) -> Run:
     config = {k: v for k, v in {**PROVIDER_CONFIG, **changes}.items() if v is not None}
     account = existing_account() if "existingVpcId" in changes else None
     return run_program(config, account=account, stack_name="provider")
@@ -45,7 +46,7 @@ def provider_exports() -> dict[str, Any]:
     return provider_variant("default").exports
 
 
-def consumer_run(provider_exports: dict[str, Any], **changes: Any) -> ProgramRun:
+def consumer_run(provider_exports: dict[str, Any], **changes: Any) -> Run:
     return run_program(
         {**CONSUMER_CONFIG, **changes},
         account=consumer_account(),
@@ -111,7 +112,7 @@ def test_recorded_property_dependencies_reach_the_stack_rules() -> None:
 # ---- weakened stacks are caught ----------------------------------------------------------
 
 
-def weaken(run: ProgramRun, type_: str, name: str, **props: Any) -> list[Registration]:
+def weaken(run: Run, type_: str, name: str, **props: Any) -> list[Registration]:
     """The run's registrations with one resource's inputs (and state) changed."""
     target = run.one(type_, name)
     changed = dataclasses.replace(
@@ -127,35 +128,35 @@ def caught(registrations: list[Registration], role: str = "") -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def provider() -> ProgramRun:
+def provider() -> Run:
     return provider_run()
 
 
 @pytest.fixture(scope="module")
-def consumer(provider_exports: dict[str, Any]) -> ProgramRun:
+def consumer(provider_exports: dict[str, Any]) -> Run:
     return consumer_run(provider_exports)
 
 
-def test_public_provider_nlb_is_caught(provider: ProgramRun) -> None:
+def test_public_provider_nlb_is_caught(provider: Run) -> None:
     weakened = weaken(provider, "aws:lb/loadBalancer:LoadBalancer", "lb-nlb", internal=False)
     assert caught(weakened) == {"lb-internal", "endpoint-service-nlb-internal"}
 
 
-def test_wildcard_principal_is_caught(provider: ProgramRun) -> None:
+def test_wildcard_principal_is_caught(provider: Run) -> None:
     weakened = weaken(
         provider, "aws:ec2/vpcEndpointService:VpcEndpointService", "svc", allowedPrincipals=["*"]
     )
     assert caught(weakened) == {"endpoint-service-principals-specific"}
 
 
-def test_acceptance_off_is_caught(provider: ProgramRun) -> None:
+def test_acceptance_off_is_caught(provider: Run) -> None:
     weakened = weaken(
         provider, "aws:ec2/vpcEndpointService:VpcEndpointService", "svc", acceptanceRequired=False
     )
     assert caught(weakened) == {"endpoint-service-acceptance-required"}
 
 
-def test_world_ingress_to_the_nodes_is_caught(provider: ProgramRun) -> None:
+def test_world_ingress_to_the_nodes_is_caught(provider: Run) -> None:
     weakened = weaken(
         provider,
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
@@ -166,7 +167,7 @@ def test_world_ingress_to_the_nodes_is_caught(provider: ProgramRun) -> None:
     assert caught(weakened) == {"sg-no-world-ingress"}
 
 
-def test_world_ingress_to_the_endpoint_is_caught(consumer: ProgramRun) -> None:
+def test_world_ingress_to_the_endpoint_is_caught(consumer: Run) -> None:
     weakened = weaken(
         consumer,
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
@@ -177,7 +178,7 @@ def test_world_ingress_to_the_endpoint_is_caught(consumer: ProgramRun) -> None:
     assert caught(weakened) == {"sg-no-world-ingress", "endpoint-sg-scoped"}
 
 
-def test_plain_http_integration_is_caught(consumer: ProgramRun) -> None:
+def test_plain_http_integration_is_caught(consumer: Run) -> None:
     weakened = weaken(
         consumer,
         "aws:apigateway/integration:Integration",
@@ -187,12 +188,12 @@ def test_plain_http_integration_is_caught(consumer: ProgramRun) -> None:
     assert caught(weakened) == {"apigw-private-integration"}
 
 
-def test_public_vpc_link_target_is_caught(consumer: ProgramRun) -> None:
+def test_public_vpc_link_target_is_caught(consumer: Run) -> None:
     weakened = weaken(consumer, "aws:lb/loadBalancer:LoadBalancer", "lb-nlb", internal=False)
     assert caught(weakened) == {"lb-internal", "apigw-vpclink-internal-nlb"}
 
 
-def test_public_eks_endpoint_is_caught(provider: ProgramRun) -> None:
+def test_public_eks_endpoint_is_caught(provider: Run) -> None:
     weakened = weaken(provider, "eks:index:Cluster", "eks", publicAccessCidrs=["0.0.0.0/0"])
     assert caught(weakened) == {"eks-endpoint-restricted"}
 
@@ -263,7 +264,7 @@ def test_example_pack_configs_name_real_policies_and_settings(stack: str) -> Non
         assert set(settings) <= {*known[policy].config, "enforcementLevel"}, policy
 
 
-def test_internet_route_for_the_node_subnets_is_caught(provider: ProgramRun) -> None:
+def test_internet_route_for_the_node_subnets_is_caught(provider: Run) -> None:
     # The public route table re-associated with a subnet the nodes and the NLB sit in.
     association = provider.one(
         "aws:ec2/routeTableAssociation:RouteTableAssociation", "net-private-use1-az1"
@@ -282,14 +283,14 @@ def test_internet_route_for_the_node_subnets_is_caught(provider: ProgramRun) -> 
     assert caught(weakened) == {"no-internet-path"}
 
 
-def test_stage_without_method_settings_is_caught(consumer: ProgramRun) -> None:
+def test_stage_without_method_settings_is_caught(consumer: Run) -> None:
     settings = consumer.one("aws:apigateway/methodSettings:MethodSettings", "all-methods")
     assert caught([r for r in consumer.registrations if r is not settings]) == {
         "apigw-stage-method-settings"
     }
 
 
-def test_internet_gateway_on_the_consumer_side_is_caught(consumer: ProgramRun) -> None:
+def test_internet_gateway_on_the_consumer_side_is_caught(consumer: Run) -> None:
     vpc = consumer.one("aws:ec2/vpc:Vpc", "net-vpc")
     igw = dataclasses.replace(
         vpc,

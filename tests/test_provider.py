@@ -14,7 +14,8 @@ from components.cluster import CLUSTER_ADMIN_POLICY
 from components.errors import StackError
 from components.network import PlacementError
 from components.settings import ConfigError
-from tests.conftest import PROVIDER_CONFIG
+from tests.support.configs import PROVIDER_CONFIG
+from tests.support.program import Run, run_program
 from tests.support.variants import (
     ECR_IMAGE,
     EXISTING_CLUSTER_CONFIG,
@@ -22,7 +23,7 @@ from tests.support.variants import (
     TLS_IMAGE,
     existing_account,
 )
-from xacct_ops.mocks import FakeAccount, ProgramRun, Registration, run_program
+from xacct_ops.offline_engine import FakeAccount, Registration
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -41,13 +42,13 @@ K8S_SERVICE = "kubernetes:core/v1:Service"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 
 
-def provider_run(account: FakeAccount | None = None, **changes: Any) -> ProgramRun:
+def provider_run(account: FakeAccount | None = None, **changes: Any) -> Run:
     config = {k: v for k, v in {**PROVIDER_CONFIG, **changes}.items() if v is not None}
     return run_program(config, account=account, stack_name="provider")
 
 
 @pytest.fixture(scope="module")
-def run() -> ProgramRun:
+def run() -> Run:
     return provider_run()
 
 
@@ -56,7 +57,7 @@ def as_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def private_subnets(run: ProgramRun) -> list[Registration]:
+def private_subnets(run: Run) -> list[Registration]:
     """In AZ order (registration order across threads is not deterministic)."""
     return sorted((r for r in run.of_type(SUBNET) if "-private-" in r.name), key=lambda r: r.name)
 
@@ -64,7 +65,7 @@ def private_subnets(run: ProgramRun) -> list[Registration]:
 # ---- 1. network --------------------------------------------------------------------------
 
 
-def test_created_vpc_has_private_subnets_in_distinct_az_ids(run: ProgramRun) -> None:
+def test_created_vpc_has_private_subnets_in_distinct_az_ids(run: Run) -> None:
     vpc = run.one(VPC)
     assert vpc.inputs["cidrBlock"] == "10.0.0.0/16"
     assert vpc.inputs["enableDnsHostnames"] is True
@@ -75,7 +76,7 @@ def test_created_vpc_has_private_subnets_in_distinct_az_ids(run: ProgramRun) -> 
     assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
 
 
-def test_created_vpc_has_a_flow_log_with_retention(run: ProgramRun) -> None:
+def test_created_vpc_has_a_flow_log_with_retention(run: Run) -> None:
     vpc, flow_log = run.one(VPC), run.one("aws:ec2/flowLog:FlowLog")
     group = run.one(LOG_GROUP, "flow-logs")
     assert flow_log.inputs["vpcId"] == vpc.id
@@ -84,7 +85,7 @@ def test_created_vpc_has_a_flow_log_with_retention(run: ProgramRun) -> None:
     assert group.inputs["kmsKeyId"] == run.one("aws:kms/key:Key", "logs").outputs["arn"]
 
 
-def test_nat_egress_routes_private_subnets_through_one_nat(run: ProgramRun) -> None:
+def test_nat_egress_routes_private_subnets_through_one_nat(run: Run) -> None:
     nat = run.one("aws:ec2/natGateway:NatGateway")
     public = sorted((r for r in run.of_type(SUBNET) if "-public-" in r.name), key=lambda r: r.name)
     assert nat.inputs["subnetId"] == public[0].id
@@ -160,7 +161,7 @@ def test_bad_config_registers_nothing() -> None:
 # ---- 2. EKS ------------------------------------------------------------------------------
 
 
-def test_cluster_endpoint_is_private_with_a_public_allowlist(run: ProgramRun) -> None:
+def test_cluster_endpoint_is_private_with_a_public_allowlist(run: Run) -> None:
     cluster = run.one(EKS).inputs
     assert cluster["endpointPrivateAccess"] is True
     assert cluster["endpointPublicAccess"] is True
@@ -176,7 +177,7 @@ def test_private_only_cluster_has_no_public_endpoint() -> None:
     assert "publicAccessCidrs" not in cluster
 
 
-def test_cluster_secrets_use_a_rotating_key_and_all_logs_are_kept(run: ProgramRun) -> None:
+def test_cluster_secrets_use_a_rotating_key_and_all_logs_are_kept(run: Run) -> None:
     cluster = run.one(EKS)
     key = run.one("aws:kms/key:Key", "secrets")
     assert key.inputs["enableKeyRotation"] is True
@@ -194,7 +195,7 @@ def test_cluster_secrets_use_a_rotating_key_and_all_logs_are_kept(run: ProgramRu
     assert group.urn in cluster.dependencies  # exists before EKS would create it unmanaged
 
 
-def test_cluster_role_is_passed_as_a_plain_id_and_may_use_only_its_key(run: ProgramRun) -> None:
+def test_cluster_role_is_passed_as_a_plain_id_and_may_use_only_its_key(run: Run) -> None:
     role = run.one("aws:iam/role:Role", "cluster-cluster")
     cluster = run.one(EKS)
     assert cluster.inputs["serviceRole"] == role.id
@@ -204,13 +205,13 @@ def test_cluster_role_is_passed_as_a_plain_id_and_may_use_only_its_key(run: Prog
     )
 
 
-def test_the_cluster_waits_for_its_roles_policies_and_they_outlive_it(run: ProgramRun) -> None:
+def test_the_cluster_waits_for_its_roles_policies_and_they_outlive_it(run: Run) -> None:
     cluster = run.one(EKS)
     assert run.one(ROLE_ATTACHMENT, "cluster-policy").urn in cluster.dependencies
     assert run.one("aws:iam/rolePolicy:RolePolicy", "secrets-key").urn in cluster.dependencies
 
 
-def test_the_secrets_key_has_an_explicit_policy_for_its_account_only(run: ProgramRun) -> None:
+def test_the_secrets_key_has_an_explicit_policy_for_its_account_only(run: Run) -> None:
     policy = as_json(run.one("aws:kms/key:Key", "secrets").inputs["policy"])
     assert policy["Statement"] == [
         {
@@ -224,7 +225,7 @@ def test_the_secrets_key_has_an_explicit_policy_for_its_account_only(run: Progra
 
 
 def test_nodes_follow_the_clusters_version_on_the_ami_of_their_architecture(
-    run: ProgramRun,
+    run: Run,
 ) -> None:
     assert run.one(NODE_GROUP).inputs["version"] == "1.33" == run.one(EKS).inputs["version"]
     assert run.one(NODE_GROUP).inputs["amiType"] == "AL2023_x86_64_STANDARD"
@@ -380,7 +381,7 @@ def test_existing_subnets_too_small_are_named() -> None:
     )
 
 
-def test_admins_get_cluster_admin_through_access_entries(run: ProgramRun) -> None:
+def test_admins_get_cluster_admin_through_access_entries(run: Run) -> None:
     assert CLUSTER_ADMIN_POLICY.endswith(":cluster-access-policy/AmazonEKSClusterAdminPolicy")
     entries = run.one(EKS).inputs["accessEntries"]
     assert entries == {
@@ -407,7 +408,7 @@ def test_the_deployer_gets_no_second_access_entry() -> None:
     assert list(run.one(EKS).inputs["accessEntries"]) == ["role-platform-admin"]
 
 
-def test_node_group_runs_in_the_private_subnets_after_the_cluster(run: ProgramRun) -> None:
+def test_node_group_runs_in_the_private_subnets_after_the_cluster(run: Run) -> None:
     group, cluster = run.one(NODE_GROUP), run.one(EKS)
     assert group.inputs["clusterName"] == "xacct-eks" == cluster.inputs["name"]
     assert group.inputs["subnetIds"] == [s.id for s in private_subnets(run)]
@@ -514,7 +515,7 @@ def test_unknown_existing_cluster_fails() -> None:
 # ---- 3. workload -------------------------------------------------------------------------
 
 
-def test_workload_uses_the_cluster_kubeconfig_through_an_explicit_provider(run: ProgramRun) -> None:
+def test_workload_uses_the_cluster_kubeconfig_through_an_explicit_provider(run: Run) -> None:
     provider = run.one("pulumi:providers:kubernetes")
     kubeconfig = as_json(provider.inputs["kubeconfig"])
     assert kubeconfig["clusters"][0]["cluster"]["server"] == run.one(EKS).outputs["endpoint"]
@@ -526,7 +527,7 @@ def test_workload_uses_the_cluster_kubeconfig_through_an_explicit_provider(run: 
         assert run.one(NODE_GROUP).urn in resource.dependencies
 
 
-def test_deployment_runs_non_root_with_probes_and_limits(run: ProgramRun) -> None:
+def test_deployment_runs_non_root_with_probes_and_limits(run: Run) -> None:
     spec = run.one(DEPLOYMENT).inputs["spec"]
     pod = spec["template"]["spec"]
     container = pod["containers"][0]
@@ -543,7 +544,7 @@ def test_deployment_runs_non_root_with_probes_and_limits(run: ProgramRun) -> Non
     assert namespace["labels"] == {"pod-security.kubernetes.io/enforce": "restricted"}
 
 
-def test_sample_workload_answers_every_path_on_its_port(run: ProgramRun) -> None:
+def test_sample_workload_answers_every_path_on_its_port(run: Run) -> None:
     # Through VPC link v2 the backend sees /<stage>/... paths: the sample answers them all.
     site = run.one("kubernetes:core/v1:ConfigMap").inputs
     assert "listen 8080;" in site["data"]["default.conf"]
@@ -562,7 +563,7 @@ def test_own_image_gets_no_sample_site() -> None:
     assert pod["containers"][0]["image"] == "registry.example.com/api:1.2.3"
 
 
-def test_node_port_reaches_the_service_and_the_target_group(run: ProgramRun) -> None:
+def test_node_port_reaches_the_service_and_the_target_group(run: Run) -> None:
     port = run.one(K8S_SERVICE).inputs["spec"]["ports"][0]
     assert port == {"name": "http", "port": 80, "targetPort": 8080, "nodePort": 30443}
     assert run.one(K8S_SERVICE).inputs["spec"]["type"] == "NodePort"
@@ -587,7 +588,7 @@ def test_without_the_workload_the_nlb_targets_the_users_node_port() -> None:
 # ---- 4. NLB ------------------------------------------------------------------------------
 
 
-def test_nlb_is_internal_in_the_private_subnets_with_its_security_group(run: ProgramRun) -> None:
+def test_nlb_is_internal_in_the_private_subnets_with_its_security_group(run: Run) -> None:
     nlb = run.one(NLB).inputs
     sg = run.one("aws:ec2/securityGroup:SecurityGroup", "lb-nlb")
     assert nlb["internal"] is True and nlb["loadBalancerType"] == "network"
@@ -598,7 +599,7 @@ def test_nlb_is_internal_in_the_private_subnets_with_its_security_group(run: Pro
     assert not [r for r in run.of_type(INGRESS) if r.inputs["securityGroupId"] == sg.id]
 
 
-def test_nlb_reaches_only_the_node_port_on_the_nodes(run: ProgramRun) -> None:
+def test_nlb_reaches_only_the_node_port_on_the_nodes(run: Run) -> None:
     sg = run.one("aws:ec2/securityGroup:SecurityGroup", "lb-nlb")
     node_sg = run.one(EKS).outputs["clusterSecurityGroupId"]
     egress = run.one(EGRESS, "nlb-nodes-out").inputs
@@ -611,7 +612,7 @@ def test_nlb_reaches_only_the_node_port_on_the_nodes(run: ProgramRun) -> None:
     assert ingress["description"]
 
 
-def test_target_group_is_attached_to_the_node_groups_asg(run: ProgramRun) -> None:
+def test_target_group_is_attached_to_the_node_groups_asg(run: Run) -> None:
     attachment = run.one(ATTACHMENT).inputs
     asg = run.one(NODE_GROUP).outputs["resources"][0]["autoscalingGroups"][0]["name"]
     assert attachment == {
@@ -623,7 +624,7 @@ def test_target_group_is_attached_to_the_node_groups_asg(run: ProgramRun) -> Non
     assert tg["healthCheck"]["protocol"] == "HTTP" and tg["healthCheck"]["path"] == "/"
 
 
-def test_tls_listener_uses_the_validated_certificate_and_a_tls13_policy(run: ProgramRun) -> None:
+def test_tls_listener_uses_the_validated_certificate_and_a_tls13_policy(run: Run) -> None:
     listener = run.one(LISTENER).inputs
     cert = run.one("aws:acm/certificate:Certificate")
     validation = run.one("aws:acm/certificateValidation:CertificateValidation")
@@ -662,7 +663,7 @@ def test_passthrough_is_plain_tcp_checked_over_https() -> None:
 # ---- 5. endpoint service -----------------------------------------------------------------
 
 
-def test_endpoint_service_publishes_the_nlb_to_named_accounts_only(run: ProgramRun) -> None:
+def test_endpoint_service_publishes_the_nlb_to_named_accounts_only(run: Run) -> None:
     service = run.one(SERVICE)
     assert service.inputs["acceptanceRequired"] is True
     assert service.inputs["networkLoadBalancerArns"] == [run.one(NLB).outputs["arn"]]
@@ -696,7 +697,7 @@ def test_role_principals_are_allowed_exactly() -> None:
 # ---- 6. audit ----------------------------------------------------------------------------
 
 
-def test_no_trail_unless_asked(run: ProgramRun) -> None:
+def test_no_trail_unless_asked(run: Run) -> None:
     assert not run.of_type("aws:cloudtrail/trail:Trail")
 
 
@@ -752,7 +753,7 @@ def test_destroy_keeps_the_audit_log_and_says_so() -> None:
     ]
 
 
-def test_without_a_trail_destroy_leaves_nothing(run: ProgramRun) -> None:
+def test_without_a_trail_destroy_leaves_nothing(run: Run) -> None:
     assert [r.name for r in run.registrations if r.retain_on_delete] == []
     assert run.exports[keys.RETAINED_ON_DESTROY] == []
 
@@ -843,11 +844,11 @@ LOGS_KEY_POLICY = {
 }
 
 
-def test_the_logs_key_policy_is_exactly_the_reviewed_one(run: ProgramRun) -> None:
+def test_the_logs_key_policy_is_exactly_the_reviewed_one(run: Run) -> None:
     assert as_json(run.one("aws:kms/key:Key", "logs").inputs["policy"]) == LOGS_KEY_POLICY
 
 
-def test_a_widened_logs_key_policy_is_refused_by_the_gate(run: ProgramRun) -> None:
+def test_a_widened_logs_key_policy_is_refused_by_the_gate(run: Run) -> None:
     import dataclasses
 
     from policy.offline import evaluate, mandatory
@@ -876,7 +877,7 @@ def test_every_log_group_has_retention_and_the_logs_key() -> None:
 # ---- 7. exports and structure ------------------------------------------------------------
 
 
-def test_exports_are_the_shared_keys_with_wired_values(run: ProgramRun) -> None:
+def test_exports_are_the_shared_keys_with_wired_values(run: Run) -> None:
     e = run.exports
     assert set(e) == {*keys.PROVIDER_KEYS, *keys.MONITORING_KEYS}
     service = run.one(SERVICE)
@@ -892,13 +893,13 @@ def test_exports_are_the_shared_keys_with_wired_values(run: ProgramRun) -> None:
     assert e[keys.ACCEPTED_ENDPOINT_IDS] == []
 
 
-def test_every_resource_sits_under_the_provider_component(run: ProgramRun) -> None:
+def test_every_resource_sits_under_the_provider_component(run: Run) -> None:
     top = run.one("xacct:provider:ProviderSide")
     assert top.parent.endswith("pulumi:pulumi:Stack::xacct-provider")
     assert run.outside(top) == []
 
 
-def test_no_security_group_rule_is_open_to_the_world(run: ProgramRun) -> None:
+def test_no_security_group_rule_is_open_to_the_world(run: Run) -> None:
     for rule in run.of_type(INGRESS):
         assert rule.inputs.get("cidrIpv4") not in ("0.0.0.0/0",)
         assert rule.inputs["ipProtocol"] != "-1"

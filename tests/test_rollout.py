@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.support.configs import ROOT
 from xacct_ops.cli import main
 from xacct_ops.gate import TRUSTING_RULES
 from xacct_ops.orchestrate import Rollout, run_interruptible, summarize

@@ -9,8 +9,8 @@ import json
 
 import pytest
 
+from tests.support.program import Run
 from tests.support.urns import FIXTURE, STACKS, known_as
-from xacct_ops.mocks import ProgramRun
 
 RECORDED: dict[str, list[str]] = json.loads(FIXTURE.read_text())
 
@@ -25,7 +25,7 @@ def test_every_recorded_urn_is_still_there_or_aliased(stack: str) -> None:
     assert lost == [], f"{stack}: {len(lost)} resource(s) would be replaced or deleted"
 
 
-def retyped(run: ProgramRun, old_type: str, new_type: str, alias: bool) -> ProgramRun:
+def retyped(run: Run, old_type: str, new_type: str, alias: bool) -> Run:
     """The run with a component's type changed (its children's URNs change with it), as a move
     that renames the type would record it; with `alias`, the component says what it was."""
 

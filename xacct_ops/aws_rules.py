@@ -28,7 +28,7 @@ from components.aws_limits import (
     VPC_LINK_V2_UNSUPPORTED_AZ_IDS,
     api_gateway_port,
 )
-from xacct_ops.mocks import Registration
+from xacct_ops.offline_engine import Registration
 
 LB = "aws:lb/loadBalancer:LoadBalancer"
 TG = "aws:lb/targetGroup:TargetGroup"
@@ -62,7 +62,7 @@ INTEGRATION = "aws:apigateway/integration:Integration"
 
 
 Recorded = Registration
-"""What the recording mocks keep of each registration (xacct_ops/mocks.py)."""
+"""What the recording mocks keep of each registration (xacct_ops/offline_engine.py)."""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from policy.offline import Violation, evaluate
 from xacct_ops import PROJECT_DIR
 from xacct_ops.aws_rules import Breach, check
 from xacct_ops.gate import gate_config
-from xacct_ops.mocks import (
+from xacct_ops.offline_engine import (
     CONSUMER_ACCOUNT,
     PROVIDER_ACCOUNT,
     REGIONS,

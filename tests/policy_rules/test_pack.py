@@ -15,7 +15,6 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from policy import rules
 from policy.rules import RULES
-from tests.conftest import ROOT
 from tests.policy_rules.support import (
     LB,
     POLICIES,
@@ -24,6 +23,7 @@ from tests.policy_rules.support import (
     validate,
     validate_stack,
 )
+from tests.support.configs import ROOT
 
 
 def test_rules_ignore_other_types() -> None:

@@ -11,22 +11,16 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG
+from tests.support.configs import CONSUMER_CONFIG, PROVIDER_CONFIG
+from tests.support.program import Run, run_program
 from tests.support.variants import consumer_variant, provider_variant
-from xacct_ops.mocks import (
-    AZS_BY_ACCOUNT,
-    CONSUMER_ACCOUNT,
-    FakeAccount,
-    ProgramRun,
-    engine_urn,
-    run_program,
-)
+from xacct_ops.offline_engine import AZS_BY_ACCOUNT, CONSUMER_ACCOUNT, FakeAccount, engine_urn
 
 FIXTURE = Path(__file__).resolve().parent.parent / "data" / "urns.json"
 TEAM_B_ACCOUNT = "333333333333"
 
 
-def accepting_two_consumers() -> ProgramRun:
+def accepting_two_consumers() -> Run:
     """The provider's second `up`, accepting the endpoints of two consumer stacks."""
     team_a = consumer_variant("default").exports
     team_b = run_program(
@@ -44,7 +38,7 @@ def accepting_two_consumers() -> ProgramRun:
     return run_program(config, stacks=consumers, stack_name="provider")
 
 
-STACKS: dict[str, Callable[[], ProgramRun]] = {
+STACKS: dict[str, Callable[[], Run]] = {
     **{
         f"provider/{variant}": (lambda v=variant: provider_variant(v))  # type: ignore[misc]
         for variant in (
@@ -69,7 +63,7 @@ STACKS: dict[str, Callable[[], ProgramRun]] = {
 monitoring off, the trail on, two consumers accepted, both VPC link versions."""
 
 
-def known_as(run: ProgramRun) -> set[str]:
+def known_as(run: Run) -> set[str]:
     """Every URN the run's resources answer to: their own, their aliases, and the aliases a
     child inherits from each name its parent had (the engine derives those)."""
     by_urn = {r.urn: r for r in run.registrations}

@@ -10,16 +10,10 @@ import functools
 from typing import Any
 
 from components.settings import NAME_MAX_LENGTH
-from tests.conftest import CONSUMER_CONFIG, PROVIDER_CONFIG
+from tests.support.configs import CONSUMER_CONFIG, PROVIDER_CONFIG
+from tests.support.program import Run, run_program
 from xacct_ops.gate import gate_config
-from xacct_ops.mocks import (
-    AZS_BY_ACCOUNT,
-    CONSUMER_ACCOUNT,
-    PROVIDER_ACCOUNT,
-    FakeAccount,
-    ProgramRun,
-    run_program,
-)
+from xacct_ops.offline_engine import AZS_BY_ACCOUNT, CONSUMER_ACCOUNT, PROVIDER_ACCOUNT, FakeAccount
 
 PROVIDER_STACK = "organization/xacct/provider"
 CERT = "arn:aws:acm:us-east-1:222222222222:certificate/12345678-1234-1234-1234-123456789012"
@@ -132,7 +126,7 @@ GATE = {
 
 
 @functools.cache
-def provider_variant(variant: str, prefix: str = "default") -> ProgramRun:
+def provider_variant(variant: str, prefix: str = "default") -> Run:
     changes = PROVIDER_VARIANTS[variant]
     irsa = changes.get("targetMode") == "ip"
     account = existing_account(oidc_provider=irsa) if "existingVpcId" in changes else None
@@ -141,7 +135,7 @@ def provider_variant(variant: str, prefix: str = "default") -> ProgramRun:
 
 
 @functools.cache
-def consumer_variant(variant: str, prefix: str = "default") -> ProgramRun:
+def consumer_variant(variant: str, prefix: str = "default") -> Run:
     config = config_of(CONSUMER_CONFIG, CONSUMER_VARIANTS[variant], PREFIXES[prefix])
     return run_program(
         config,
@@ -152,7 +146,7 @@ def consumer_variant(variant: str, prefix: str = "default") -> ProgramRun:
 
 
 @functools.cache
-def accepting_provider(prefix: str = "default") -> ProgramRun:
+def accepting_provider(prefix: str = "default") -> Run:
     """The provider's second run, accepting the default consumer's endpoint."""
     consumer = f"organization/xacct/consumer-{prefix}"
     config = config_of(PROVIDER_CONFIG, {"consumerStacks": [consumer]}, PREFIXES[prefix])

@@ -1,8 +1,11 @@
-"""Recording Pulumi mocks: every registration is kept (type, name, inputs, outputs, parent,
-dependencies), and the stack programs run on them offline, with no engine and no AWS.
+"""The offline engine: the stack programs run on recording Pulumi mocks, with no engine and no
+AWS, and every registration is kept (type, name, URN, inputs, outputs, parent, dependencies,
+options). A fake account answers the data sources (AZs, subnets, clusters, instance types).
 
 `run_program(config, ...)` runs `components.program.build` once on a fresh monitor and returns
-the resolved exports and the registrations. Used by the tests, the offline plan and the bench.
+the resolved exports and the registrations: what `python -m xacct_ops plan` prints and judges,
+what the bench times, and what the tests assert on (tests/support/program.py adds their
+lookups).
 
 Why a MockMonitor subclass: the stock monitor advertises resource references, so a resource
 passed as an *input* (an IAM role into `eks.Cluster`, a component into another) is serialized
@@ -641,28 +644,6 @@ class ProgramRun:
     registrations: list[Registration]
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     """Method calls on components, as (token, arguments)."""
-
-    def of_type(self, *types: str) -> list[Registration]:
-        return [r for r in self.registrations if r.type in types]
-
-    def one(self, type_: str, name_contains: str = "") -> Registration:
-        found = [r for r in self.of_type(type_) if name_contains in r.name]
-        if len(found) != 1:
-            names = [r.name for r in found]
-            raise AssertionError(f"expected one {type_} named *{name_contains}*, got {names}")
-        return found[0]
-
-    def outside(self, top: Registration) -> list[Registration]:
-        """Registrations that `top` does not (transitively) parent."""
-        urns = {r.urn: r for r in self.registrations}
-        found = []
-        for r in self.registrations:
-            current = r
-            while current is not top and current.parent in urns:
-                current = urns[current.parent]
-            if current is not top:
-                found.append(r)
-        return found
 
 
 def config_map(values: Mapping[str, Any]) -> dict[str, str]:
