@@ -92,3 +92,19 @@ def test_a_wrong_default_in_the_readme_table_is_caught(monkeypatch: pytest.Monke
     monkeypatch.setattr(sys.modules[__name__], "README", wrong)
     with pytest.raises(AssertionError, match="azCount"):
         test_readme_configuration_table_is_pulumi_yamls()
+
+
+def test_the_readme_layout_lists_every_module() -> None:
+    layout = README[README.index("### Layout") : README.index("## Set-up, the main job")]
+    modules = [
+        *(ROOT / "components").glob("*.py"),
+        *(ROOT / "xacct_ops").glob("*.py"),
+        ROOT / "policy" / "offline.py",
+    ]
+    for path in modules:
+        if path.name.startswith("__"):
+            continue
+        assert f"`{path.relative_to(ROOT)}`" in layout, path.name
+    for path in (ROOT / "policy" / "rules").glob("*.py"):
+        if not path.name.startswith("__"):
+            assert f"`{path.name}`" in layout, path.name

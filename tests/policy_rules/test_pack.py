@@ -1,6 +1,6 @@
 """The pack as a whole: every resource rule has passing and failing cases (in the area modules'
 tables), rules ignore other types, values unknown at preview, references the stack rules cannot
-follow, the table in shared/SECURITY-RULES.md, the settings refusals name."""
+follow, the table in docs/SECURITY-RULES.md, the settings refusals name."""
 
 from __future__ import annotations
 
@@ -98,10 +98,9 @@ def test_stack_rule_reports_what_it_can_then_says_what_was_unknown() -> None:
     assert len(found) == 1 and "'known'" in found[0]
 
 
-SECURITY_RULES = ROOT.parent / "shared" / "SECURITY-RULES.md"
+SECURITY_RULES = ROOT / "docs" / "SECURITY-RULES.md"
 
 
-@pytest.mark.skipif(not SECURITY_RULES.exists(), reason="shared/SECURITY-RULES.md not beside repo")
 def test_every_row_of_the_security_rules_table_is_a_rule_at_its_level() -> None:
     rows = re.findall(
         r"^\| ([a-z0-9-]+)(?: \(stack\))? \|.*?\| ([MA])(?: if created)? \|",
