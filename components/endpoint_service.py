@@ -29,6 +29,8 @@ class EndpointService(pulumi.ComponentResource):
     """What the consumer's interface endpoint connects to (com.amazonaws.vpce....)."""
     service_id: pulumi.Output[str]
     """The service id (vpce-svc-...), for connection acceptance."""
+    service_arn: pulumi.Output[str]
+    """The service's ARN (what its connection notifications come from)."""
 
     def __init__(
         self, name: str, args: EndpointServiceArgs, opts: pulumi.ResourceOptions | None = None
@@ -47,6 +49,7 @@ class EndpointService(pulumi.ComponentResource):
         )
         self.service_name = service.service_name
         self.service_id = service.id
+        self.service_arn = service.arn
         self.register_outputs({"service_name": self.service_name, "service_id": self.service_id})
 
 

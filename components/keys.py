@@ -23,8 +23,10 @@ def account_administers(facts: AccountFacts, sid: str = "AccountAdministers") ->
     }
 
 
-def logs_key_policy(facts: AccountFacts) -> dict[str, object]:
-    """The account administers the key; Logs and CloudTrail may use it only for this account."""
+def logs_key_policy(facts: AccountFacts, endpoint_notifications: bool = False) -> dict[str, object]:
+    """The account administers the key; Logs and CloudTrail may use it only for this account;
+    with `endpoint_notifications`, so may the endpoint service's notifications to the alarm
+    topic."""
     account, region, partition = facts.account_id, facts.region, facts.partition
     logs_arns = f"arn:{partition}:logs:{region}:{account}:*"
     trail_arns = f"arn:{partition}:cloudtrail:*:{account}:trail/*"
@@ -82,7 +84,26 @@ def logs_key_policy(facts: AccountFacts) -> dict[str, object]:
                 "Resource": "*",
                 "Condition": {"StringEquals": {"aws:SourceAccount": account}},
             },
+            *([_endpoint_notifications(facts)] if endpoint_notifications else []),
         ],
+    }
+
+
+def _endpoint_notifications(facts: AccountFacts) -> dict[str, object]:
+    """PrivateLink publishes connection notifications to the KMS-encrypted alarm topic: it needs
+    the key, for this account's endpoint services only (AWS PrivateLink guide, "Receive alerts
+    for endpoint service events": the key policy for an encrypted topic)."""
+    services = f"arn:{facts.partition}:ec2:{facts.region}:{facts.account_id}:vpc-endpoint-service/*"
+    return {
+        "Sid": "EndpointServiceNotificationsOfThisAccount",
+        "Effect": "Allow",
+        "Principal": {"Service": "vpce.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": facts.account_id},
+            "ArnLike": {"aws:SourceArn": services},
+        },
     }
 
 
@@ -91,6 +112,8 @@ class LogsKeyArgs:
     facts: AccountFacts
     retain: bool = False
     """Keep the key when the stack is destroyed: it encrypts a retained audit trail."""
+    endpoint_notifications: bool = False
+    """PrivateLink may use the key for the endpoint service's connection notifications."""
     tags: dict[str, str] | None = None
 
 
@@ -111,7 +134,7 @@ class LogsKey(pulumi.ComponentResource):
             description="xacct: CloudWatch Logs and CloudTrail encryption",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=json.dumps(logs_key_policy(args.facts)),
+            policy=json.dumps(logs_key_policy(args.facts, args.endpoint_notifications)),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain),
         )

@@ -47,12 +47,26 @@ class Widget:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EndpointServiceRef:
+    service_id: pulumi.Input[str]
+    service_arn: pulumi.Input[str]
+    account_id: str
+
+
+CONNECTION_EVENTS = ("Connect", "Accept", "Reject", "Delete")
+"""Every event of a connection request to the endpoint service."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class MonitoringArgs:
     settings: MonitoringSettings
     region: str
     kms_key_arn: pulumi.Input[str]
     watched: tuple[list[AlarmSpec], list[Widget]]
     """The side's alarms and dashboard widgets (from provider_alarms / consumer_alarms)."""
+    connections_of: EndpointServiceRef | None = None
+    """Provider with xacct:connectionNotifications: the endpoint service whose connection
+    requests are published to the topic."""
     tags: dict[str, str] | None = None
 
 
@@ -83,6 +97,8 @@ class Monitoring(pulumi.ComponentResource):
                 endpoint=s.https_endpoint,
                 opts=child,
             )
+        if args.connections_of is not None:
+            self._notify_connections(name, topic, args.connections_of)
         alarms, widgets = args.watched
         for spec in alarms:
             actions = [topic.arn] if spec.notify else []
@@ -115,6 +131,69 @@ class Monitoring(pulumi.ComponentResource):
         self.topic_arn = topic.arn
         self.dashboard_name = dashboard.dashboard_name
         self.register_outputs({"topic_arn": self.topic_arn})
+
+    def _notify_connections(
+        self, name: str, topic: aws.sns.Topic, service: EndpointServiceRef
+    ) -> None:
+        """Every connection request to the endpoint service, published to the topic: its
+        policy keeps SNS's default statement (this account's principals) and lets PrivateLink
+        publish for this service only."""
+        policy = aws.sns.TopicPolicy(
+            f"{name}-alarms-policy",
+            arn=topic.arn,
+            policy=pulumi.Output.json_dumps(
+                topic_policy(topic.arn, service.account_id, service.service_arn)
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.ec2.VpcEndpointConnectionNotification(
+            f"{name}-connections",
+            vpc_endpoint_service_id=service.service_id,
+            connection_notification_arn=topic.arn,
+            connection_events=list(CONNECTION_EVENTS),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+
+
+def topic_policy(
+    topic_arn: pulumi.Input[str], account_id: str, service_arn: pulumi.Input[str]
+) -> dict[str, Any]:
+    """SNS's default topic policy (the owner account's principals) plus PrivateLink publishing
+    the connection notifications of one endpoint service (AWS PrivateLink guide, "Receive
+    alerts for endpoint service events": the access policy)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ThisAccountUsesTheTopic",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": [
+                    "SNS:GetTopicAttributes",
+                    "SNS:SetTopicAttributes",
+                    "SNS:AddPermission",
+                    "SNS:RemovePermission",
+                    "SNS:DeleteTopic",
+                    "SNS:Subscribe",
+                    "SNS:ListSubscriptionsByTopic",
+                    "SNS:Publish",
+                ],
+                "Resource": topic_arn,
+                "Condition": {"StringEquals": {"AWS:SourceOwner": account_id}},
+            },
+            {
+                "Sid": "EndpointServiceNotifications",
+                "Effect": "Allow",
+                "Principal": {"Service": "vpce.amazonaws.com"},
+                "Action": "SNS:Publish",
+                "Resource": topic_arn,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": service_arn},
+                },
+            },
+        ],
+    }
 
 
 def dashboard_body(widgets: Sequence[Widget], region: str) -> pulumi.Output[str]:

@@ -40,6 +40,7 @@ from components.keys import LogsKey, LogsKeyArgs
 from components.lb_controller import LoadBalancerController, LoadBalancerControllerArgs
 from components.lookups import AccountFacts, eks_versions, hosted_zone, node_type_facts
 from components.monitoring import (
+    EndpointServiceRef,
     Monitoring,
     MonitoringArgs,
     ProviderHops,
@@ -96,7 +97,12 @@ class ProviderSide(pulumi.ComponentResource):
 
         logs_key = LogsKey(
             f"{name}-logs",
-            LogsKeyArgs(facts=facts, retain=s.create_cloudtrail, tags=tags),
+            LogsKeyArgs(
+                facts=facts,
+                retain=s.create_cloudtrail,
+                endpoint_notifications=s.connection_notifications,
+                tags=tags,
+            ),
             opts=child,
         )
         self.retained: list[pulumi.Output[str]] = []
@@ -251,6 +257,15 @@ class ProviderSide(pulumi.ComponentResource):
                             service_id=service.service_id,
                             accepted_endpoint_ids=tuple(c.endpoint_id for c in args.connections),
                         ),
+                    ),
+                    connections_of=(
+                        EndpointServiceRef(
+                            service_id=service.service_id,
+                            service_arn=service.service_arn,
+                            account_id=facts.account_id,
+                        )
+                        if s.connection_notifications
+                        else None
                     ),
                     tags=tags,
                 ),

@@ -513,5 +513,15 @@ def test_values_aws_accepts_pass() -> None:
         record(aws_rules.TG, {"protocol": "TCP", "healthCheck": {"interval": 10, "timeout": 5}}),
         record(aws_rules.INTEGRATION, {"uri": "https://api.example.com:8443/{proxy}"}),
         record(aws_rules.VPC_LINK_V2, {"subnetIds": ["subnet-b"]}),
+        # Service prefixes are case-insensitive: SNS's own default policy says SNS:Publish.
+        record(
+            aws_rules.POLICY,
+            {
+                "policy": {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "SNS:Publish", "Resource": "*"}],
+                }
+            },
+        ),
     ]
     assert check(accepted) == []

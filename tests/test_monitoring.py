@@ -249,3 +249,110 @@ def test_policy_pack_stays_green_with_monitoring(provider: Run, consumer: Run) -
     assert {v.policy for v in mandatory(evaluate(weakened, GATE["provider"]))} == {
         "sns-topic-encrypted"
     }
+
+
+# ---- connection notifications (xacct:connectionNotifications) -------------------------------
+
+NOTIFICATION = "aws:ec2/vpcEndpointConnectionNotification:VpcEndpointConnectionNotification"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+KEY = "aws:kms/key:Key"
+
+
+@pytest.fixture(scope="module")
+def notifying() -> Run:
+    return run_program(
+        {**PROVIDER_CONFIG, "connectionNotifications": "true"}, stack_name="provider"
+    )
+
+
+def test_every_connection_request_is_published_to_the_alarm_topic(notifying: Run) -> None:
+    notification = notifying.one(NOTIFICATION)
+    service = notifying.one("aws:ec2/vpcEndpointService:VpcEndpointService")
+    topic = notifying.one(TOPIC)
+    assert notification.inputs["vpcEndpointServiceId"] == service.id
+    assert notification.inputs["connectionNotificationArn"] == topic.outputs["arn"]
+    assert sorted(notification.inputs["connectionEvents"]) == [
+        "Accept",
+        "Connect",
+        "Delete",
+        "Reject",
+    ]
+    # The topic's policy lets PrivateLink publish before the notification is created.
+    policy = notifying.one(TOPIC_POLICY)
+    assert policy.urn in notification.dependencies
+
+
+def test_only_this_service_may_publish_and_the_owner_keeps_the_topic(notifying: Run) -> None:
+    service = notifying.one("aws:ec2/vpcEndpointService:VpcEndpointService").outputs
+    topic = notifying.one(TOPIC).outputs["arn"]
+    policy = notifying.one(TOPIC_POLICY)
+    assert policy.inputs["arn"] == topic
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    assert statements["EndpointServiceNotifications"] == {
+        "Sid": "EndpointServiceNotifications",
+        "Effect": "Allow",
+        "Principal": {"Service": "vpce.amazonaws.com"},
+        "Action": "SNS:Publish",
+        "Resource": topic,
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": "222222222222"},
+            "ArnLike": {"aws:SourceArn": service["arn"]},
+        },
+    }
+    # SNS's default statement (this account's principals), which a topic policy replaces.
+    owner = statements["ThisAccountUsesTheTopic"]
+    assert owner["Principal"] == {"AWS": "*"}
+    assert owner["Condition"] == {"StringEquals": {"AWS:SourceOwner": "222222222222"}}
+    assert "SNS:Publish" in owner["Action"] and owner["Resource"] == topic
+
+
+def test_the_encrypted_topic_lets_privatelink_use_the_key_for_this_account(
+    notifying: Run, provider: Run
+) -> None:
+    def vpce(run: Run) -> list[dict[str, Any]]:
+        key = run.one(KEY, "logs-key")
+        document = json.loads(key.inputs["policy"])
+        return [
+            s for s in document["Statement"] if s["Principal"] == {"Service": "vpce.amazonaws.com"}
+        ]
+
+    assert vpce(notifying) == [
+        {
+            "Sid": "EndpointServiceNotificationsOfThisAccount",
+            "Effect": "Allow",
+            "Principal": {"Service": "vpce.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": "222222222222"},
+                "ArnLike": {
+                    "aws:SourceArn": "arn:aws:ec2:us-east-1:222222222222:vpc-endpoint-service/*"
+                },
+            },
+        }
+    ]
+    # Off by default: today's stacks keep their key policy, topic and no notification.
+    assert vpce(provider) == []
+    assert provider.of_type(NOTIFICATION, TOPIC_POLICY) == []
+
+
+def test_notifications_need_the_alarm_topic() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(
+            {
+                k: v if isinstance(v, str) else json.dumps(v)
+                for k, v in {
+                    **PROVIDER_CONFIG,
+                    "connectionNotifications": "true",
+                    "monitoring": "false",
+                }.items()
+            }
+        )
+    assert caught.value.problems == [
+        "xacct:connectionNotifications: true needs xacct:monitoring true: the notifications go "
+        "to the alarm topic it creates"
+    ]
+
+
+def test_notifications_pass_the_gate(notifying: Run) -> None:
+    assert mandatory(evaluate(notifying.registrations, GATE["provider"])) == []

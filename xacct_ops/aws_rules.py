@@ -566,7 +566,9 @@ _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
 _FEDERATED_PRINCIPAL = re.compile(
     r"^(arn:aws(-cn|-us-gov)?:iam::\d{12}:(oidc-provider|saml-provider)/\S+|[a-z0-9.-]+\.amazonaws\.com)$"
 )
-_ACTION = re.compile(r"^([a-z0-9-]+:[A-Za-z0-9*]+|\*)$")
+_ACTION = re.compile(r"^([A-Za-z0-9-]+:[A-Za-z0-9*?]+|\*)$")
+"""`service:Action`: "the service prefix and action name are case insensitive" (IAM User Guide,
+IAM JSON policy elements: Action), so SNS's own default `SNS:Publish` is one too."""
 POLICY_PROPS = {
     ROLE: "assumeRolePolicy",
     ROLE_POLICY: "policy",

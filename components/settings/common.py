@@ -51,17 +51,9 @@ COMMON_KEYS = (
 
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
-
-
 ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
-
-
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-
-
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
-
-
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 
 
@@ -72,17 +64,9 @@ name and Pulumi's autoname suffix (components/aws_limits.py). The AWS create-tim
 
 
 NAME = re.compile(rf"^[a-z][a-z0-9-]{{1,{NAME_MAX_LENGTH - 2}}}[a-z0-9]$")
-
-
 K8S_VERSION = re.compile(r"^1\.\d{2}$")
-
-
 K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-
-
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
-
-
 _HTTPS_URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
 
 

@@ -62,6 +62,7 @@ PROVIDER_ONLY_KEYS = (
     "tlsPolicy",
     "createCloudTrail",
     "protectEndpointService",
+    "connectionNotifications",
     "targetMode",
     "installLbController",
     "lbControllerChartVersion",
@@ -87,35 +88,15 @@ TLS_POLICIES = frozenset(
 
 
 _PRINCIPAL_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
-
-
 _SG_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
-
-
 _CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
-
-
 HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-
-
 _CERT_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
-
-
 _ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
-
-
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$")
-
-
 _IMAGE = re.compile(r"^[a-z0-9][\w.\-/:@]*$")
-
-
 _ASG_NAME = re.compile(r"^[\w.:/@+=,-]{1,255}$")
-
-
 _CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
-
-
 _ECR_IMAGE = re.compile(r"^\d{12}\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/")
 
 
@@ -182,6 +163,8 @@ class ProviderSettings:
     create_cloudtrail: bool
     protect_endpoint_service: bool
     """Pulumi `protect` on the service: replacing it changes its name and breaks consumers."""
+    connection_notifications: bool
+    """Connection requests published to the alarm topic (needs monitoring)."""
     log_retention_days: int
     monitoring: MonitoringSettings
     aws: AwsSettings = field(default_factory=AwsSettings)
@@ -527,6 +510,13 @@ def read_provider(r: Reader, name: str, retention: int, aws: AwsSettings) -> Pro
     targets = _targets(r, workload)
     _passthrough_backend(r, listener, workload)
     _private_image_pulls(r, network, workload, targets, aws.region)
+    monitoring = read_monitoring(r, "provider")
+    notifications = r.boolean("connectionNotifications")
+    if notifications and not monitoring.enabled:
+        r.problems.append(
+            f"{NAMESPACE}:connectionNotifications: true needs {NAMESPACE}:monitoring true: the "
+            "notifications go to the alarm topic it creates"
+        )
     return ProviderSettings(
         name=name,
         network=network,
@@ -539,7 +529,8 @@ def read_provider(r: Reader, name: str, retention: int, aws: AwsSettings) -> Pro
         consumer_stacks=stacks,
         create_cloudtrail=r.boolean("createCloudTrail"),
         protect_endpoint_service=r.boolean("protectEndpointService"),
+        connection_notifications=notifications and monitoring.enabled,
         log_retention_days=retention,
-        monitoring=read_monitoring(r, "provider"),
+        monitoring=monitoring,
         aws=aws,
     )

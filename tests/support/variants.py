@@ -81,6 +81,7 @@ PROVIDER_VARIANTS: dict[str, dict[str, Any]] = {
     "own-workload": {"deployWorkload": "false", "nodePort": "31000"},
     "cloudtrail": {"createCloudTrail": "true"},
     "monitoring-off": {"monitoring": "false"},
+    "connection-notifications": {"connectionNotifications": "true"},
     "ip-targets-irsa": {"targetMode": "ip"},
     "ip-targets-pod-identity": {"targetMode": "ip", "lbControllerIdentity": "pod-identity"},
     "existing-network": dict(EXISTING_VPC_CONFIG),
