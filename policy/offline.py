@@ -2,7 +2,10 @@
 
 The engine gives resource policies each resource's inputs and stack policies every resource's
 state with its property dependencies; `evaluate` does the same from recorded registrations, so
-the offline plan and the tests see what `pulumi preview --policy-pack policy` would report.
+the offline plan and the tests see what `pulumi preview --policy-pack policy` would report on a
+first deployment. One difference: the engine gives stack policies each resource's outputs as
+AWS reports them after a read, which the mocks echo from the inputs (a security group then lists
+its separate rules too: tests/test_policy_gate.py `refreshed` replays that).
 """
 
 from __future__ import annotations

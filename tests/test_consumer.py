@@ -349,6 +349,30 @@ def test_provider_stack_never_deployed_says_deploy_it_first() -> None:
     assert [r.type for r in seen] == ["pulumi:pulumi:StackReference"]
 
 
+def test_a_secret_provider_output_is_refused_not_read_in_plain_text(
+    provider_exports: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pulumi
+
+    from components import stack_link
+
+    real = pulumi.runtime.invoke
+
+    def marking_secret(token: str, args: dict[str, Any], *rest: Any, **kw: Any) -> Any:
+        result = real(token, args, *rest, **kw)
+        if token == stack_link.READ_STACK_OUTPUTS:
+            result.value["secretOutputNames"] = [keys.TLS_SERVER_NAME]
+        return result
+
+    monkeypatch.setattr(stack_link.pulumi.runtime, "invoke", marking_secret)
+    with pytest.raises(StackLinkError) as caught:
+        consumer_run(provider_exports)
+    assert str(caught.value) == (
+        f"stack {PROVIDER_STACK!r} exports 'tlsServerName' as a secret: this program reads it "
+        "as a plain value, so it must not be one"
+    )
+
+
 def test_provider_without_an_expected_output_is_named(provider_exports: dict[str, Any]) -> None:
     partial = {k: v for k, v in provider_exports.items() if k != keys.SERVICE_AZ_IDS}
     with pytest.raises(

@@ -249,8 +249,26 @@ def test_example_workflow_is_valid_and_runs_the_gate() -> None:
         for s in previews
     )
     owners = (ROOT / ".github" / "CODEOWNERS").read_text()
-    for guarded in ("/policy/", "/xacct_ops/gate.py", "/Pulumi.*.yaml", "/.github/"):
+    for guarded in (
+        "/policy/",
+        "/xacct_ops/gate.py",
+        "/Pulumi.*.yaml",
+        "/Pulumi.yaml",
+        "/requirements*.txt",
+        "/.github/",
+    ):
         assert f"\n{guarded} " in owners
+    # The gate is installed and written before the pull request's dependencies, every install
+    # from wheels only, and found unchanged right before the preview.
+    runs = [s.get("run", "") for s in steps]
+    installs = [i for i, r in enumerate(runs) if "pip install" in r]
+    assert all("--only-binary=:all:" in runs[i] for i in installs)
+    gate_install = next(i for i in installs if "gate/requirements-ops.txt" in runs[i])
+    program_install = next(i for i in installs if "-r requirements.txt" in runs[i])
+    config_step = steps.index(writes)
+    check = next(i for i, r in enumerate(runs) if "sha256sum --quiet --check" in r)
+    preview = steps.index(previews[0])
+    assert gate_install < config_step < program_install < check == preview - 1
 
 
 @pytest.mark.parametrize("stack", ["provider", "consumer"])
@@ -303,3 +321,41 @@ def test_internet_gateway_on_the_consumer_side_is_caught(consumer: Run) -> None:
         outputs={},
     )
     assert caught([*consumer.registrations, igw]) == {"no-internet-path"}
+
+
+def refreshed(run: Run) -> list[Registration]:
+    """The registrations as a stack policy sees them after `pulumi refresh`: each security
+    group's outputs list every rule AWS has on it, its separate rules' included."""
+    by_urn = {r.urn: r for r in run.registrations}
+    reported: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for rule in run.of_type(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    ):
+        (sg_urn,) = rule.property_dependencies["securityGroupId"]
+        direction = "egress" if "Egress" in rule.type else "ingress"
+        peer = rule.inputs.get("referencedSecurityGroupId")
+        entry = {
+            "protocol": rule.inputs["ipProtocol"],
+            "fromPort": rule.inputs.get("fromPort", 0),
+            "toPort": rule.inputs.get("toPort", 0),
+            "securityGroups": [peer] if peer else [],
+            "cidrBlocks": [rule.inputs["cidrIpv4"]] if rule.inputs.get("cidrIpv4") else [],
+            "self": False,
+            "description": rule.inputs.get("description", ""),
+        }
+        reported.setdefault(sg_urn, {"ingress": [], "egress": []})[direction].append(entry)
+    return [
+        dataclasses.replace(r, outputs={**r.outputs, **reported[r.urn]})
+        if r.urn in reported and by_urn[r.urn].type == "aws:ec2/securityGroup:SecurityGroup"
+        else r
+        for r in run.registrations
+    ]
+
+
+@pytest.mark.parametrize("side", ["provider", "consumer"])
+def test_the_gate_passes_the_stacks_as_refreshed(side: str, provider: Run, consumer: Run) -> None:
+    run = provider if side == "provider" else consumer
+    registrations = refreshed(run)
+    assert registrations != run.registrations  # the groups do report their rules now
+    assert describe(mandatory(evaluate(registrations, GATE[side]))) == []

@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from xacct_ops import PROJECT_DIR, policy_config_file
 from xacct_ops.gate import gate_config, settings_of
@@ -109,6 +109,15 @@ def parser() -> argparse.ArgumentParser:
         default=300.0,
         help="seconds to wait, in all, for states still settling",
     )
+    connections = sub.add_parser(
+        "connections",
+        help="every connection request to the provider's endpoint service, judged; "
+        "--reject turns away the unexpected pending ones (nothing is ever accepted here)",
+    )
+    connections.add_argument(
+        "--reject", action="store_true", help="reject unexpected pending requests"
+    )
+    connections.add_argument("--yes", action="store_true", help="do not ask before rejecting")
     gate = sub.add_parser(
         "gate-config",
         help="write the policy pack's config for one stack, from its stack file and account "
@@ -315,6 +324,43 @@ def verify_all(stacks: Stacks, rollout: Rollout, out: TextIO, timeout: float) ->
         raise RuntimeError(f"{failed} hop(s) failed verification")
 
 
+def provider_ec2(stack: str, config: Mapping[str, str]) -> Any:
+    from xacct_ops.verify import account_session
+
+    return account_session(stack, config).client("ec2")
+
+
+def connections_command(
+    args: argparse.Namespace,
+    stacks: Stacks,
+    rollout: Rollout,
+    out: TextIO,
+    confirm: Callable[[str], str],
+    ec2_for: Callable[[str, Mapping[str, str]], Any] | None,
+) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from xacct_ops.connections import run_connections
+    from xacct_ops.verify import VerifyError
+
+    try:
+        return run_connections(
+            stacks,
+            rollout.provider,
+            rollout.consumers,
+            out,
+            ec2_for or provider_ec2,
+            reject_pending=args.reject,
+            confirm=None if args.yes else confirm,
+        )
+    except VerifyError as error:
+        out.write(f"error: {error}\n")
+        return 2
+    except (BotoCoreError, ClientError) as error:
+        out.write(f"error: AWS refused: {' '.join(str(error).split())[:300]}\n")
+        return 2
+
+
 def main(
     argv: Sequence[str] | None = None,
     out: TextIO = sys.stdout,
@@ -324,6 +370,7 @@ def main(
     interactive: Callable[[], bool] = lambda: sys.stdin.isatty(),
     preflight: Preflight = aws_preflight,
     account_of: AccountOf = stack_account,
+    ec2_for: Callable[[str, Mapping[str, str]], Any] | None = None,
 ) -> int:
     args = parser().parse_args(argv)
     if args.command == "plan":
@@ -348,6 +395,11 @@ def main(
     if args.command == "destroy" and not args.yes and not interactive():
         out.write("error: destroy asks for confirmation: add --yes to run it unattended\n")
         return 2
+    if args.command == "connections" and args.reject and not args.yes and not interactive():
+        out.write(
+            "error: connections --reject asks for confirmation: add --yes to run it unattended\n"
+        )
+        return 2
     try:
         stacks = (make_stacks or (lambda o: AutomationStacks(o, organization=args.organization)))(
             out
@@ -361,6 +413,8 @@ def main(
         out.write(f"error: nothing was changed:\n{error}\n")
         return 2
     rollout = rollout_of(args, create)
+    if args.command == "connections":
+        return connections_command(args, stacks, rollout, out, confirm, ec2_for)
     if args.command in ("up", "preview") and not getattr(args, "start_at", None):
         problems = preflight(stacks, rollout, project_dir)
         if problems:

@@ -1,6 +1,6 @@
 """The rules of the xacct CrossGuard pack, importable without starting a policy server.
 
-Each rule is a row of shared/SECURITY-RULES.md: a name, an enforcement level, the type tokens it
+Each rule is a row of docs/SECURITY-RULES.md: a name, an enforcement level, the type tokens it
 applies to, its anchors (FSBP, AWSGuard, Checkov ids) and a check. Resource checks return
 `Finding`s (property, bad value, fix); `resource_policy` turns them into messages that name the
 resource, the property, the value and the fix. Stack checks get every resource with its property

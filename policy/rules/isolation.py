@@ -5,6 +5,7 @@ route only for its NAT's public subnets)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from pulumi_policy import (
     PolicyResource,
@@ -20,6 +21,7 @@ from .core import (
     NODE_GROUP,
     ROUTE,
     ROUTE_TABLE_ASSOCIATION,
+    SUBNET,
     VPC,
     VPC_ENDPOINT,
     Config,
@@ -81,14 +83,67 @@ def _subnets_of_the_path(resources: list[PolicyResource]) -> set[int]:
     return found
 
 
+ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
+DEFAULT_ROUTE_TABLE = "aws:ec2/defaultRouteTable:DefaultRouteTable"
+MAIN_ROUTE_TABLE_ASSOCIATION = "aws:ec2/mainRouteTableAssociation:MainRouteTableAssociation"
+
+
+def _to_internet(holder: PolicyResource, prop: str, gateway: Any) -> bool:
+    """A route to an internet gateway: of the stack (a dependency), or given by id."""
+    if any(g.resource_type == INTERNET_GATEWAY for g in _deps(holder, prop)):
+        return True
+    return str(gateway or "").startswith("igw-")
+
+
+def _internet_routes(
+    resources: list[PolicyResource], path: set[int]
+) -> Iterator[tuple[PolicyResource, str]]:
+    """Each route (separate, or inline in a route table) that sends a subnet of the path to an
+    internet gateway: through its table's association, or through the VPC's main table, which
+    every subnet without an association of its own uses."""
+    routed: dict[int, list[PolicyResource]] = {}
+    for association in _of(resources, ROUTE_TABLE_ASSOCIATION):
+        for table in _deps(association, "routeTableId"):
+            routed.setdefault(id(table), []).extend(_deps(association, "subnetId"))
+    associated = {id(s) for subnets in routed.values() for s in subnets}
+    main = {id(t) for t in _of(resources, DEFAULT_ROUTE_TABLE, VPC)}  # vpc.main_route_table_id
+    for association in _of(resources, MAIN_ROUTE_TABLE_ASSOCIATION):
+        main |= {id(t) for t in _deps(association, "routeTableId")}
+    unassociated = [s for s in _of(resources, SUBNET) if id(s) in path and id(s) not in associated]
+    internet: list[tuple[PolicyResource, list[PolicyResource]]] = []
+    for route in _of(resources, ROUTE):
+        literal = None if _deps(route, "gatewayId") else route.props.get("gatewayId")
+        if _to_internet(route, "gatewayId", literal):
+            internet.append((route, _deps(route, "routeTableId")))
+    for table in _of(resources, ROUTE_TABLE, DEFAULT_ROUTE_TABLE):
+        entries = [] if _deps(table, "routes") else _list(table.props.get("routes"))
+        if _to_internet(table, "routes", None) or any(
+            str(e.get("gatewayId") or "").startswith("igw-") for e in entries
+        ):
+            internet.append((table, [table]))
+    for holder, tables in internet:
+        exposed = [s for t in tables for s in routed.get(id(t), []) if id(s) in path]
+        if any(id(t) in main for t in tables):
+            exposed += unassociated
+        if exposed:
+            names = ", ".join(f"'{s.name}'" for s in exposed)
+            yield (
+                holder,
+                (
+                    f"{holder.resource_type} '{holder.name}': routes the path's subnets {names} "
+                    "to an internet gateway; only the NAT's public subnets may route there"
+                ),
+            )
+
+
 @stack_rule(
     "no-internet-path",
     M,
-    [*INTERNET_PATHS, ROUTE],
+    [*INTERNET_PATHS, ROUTE, ROUTE_TABLE, DEFAULT_ROUTE_TABLE],
     "arch",
     "The consumer has no way to the internet (no gateway, NAT, address or peering); the "
-    "provider's internet route serves only its NAT's public subnets, never the subnets of the "
-    "path; neither side peers with another VPC.",
+    "provider's internet routes (separate, inline, or on the main table) serve only its NAT's "
+    "public subnets, never the subnets of the path; neither side peers with another VPC.",
 )
 def _no_internet_path(
     resources: list[PolicyResource], _: Config
@@ -104,24 +159,7 @@ def _no_internet_path(
             )
         return
     path = _subnets_of_the_path(resources)
-    tables: dict[int, list[PolicyResource]] = {}
-    for association in _of(resources, ROUTE_TABLE_ASSOCIATION):
-        for table in _deps(association, "routeTableId"):
-            tables.setdefault(id(table), []).extend(_deps(association, "subnetId"))
-    for route in _of(resources, ROUTE):
-        if not any(g.resource_type == INTERNET_GATEWAY for g in _deps(route, "gatewayId")):
-            continue
-        for table in _deps(route, "routeTableId"):
-            exposed = [s for s in tables.get(id(table), []) if id(s) in path]
-            if exposed:
-                names = ", ".join(f"'{s.name}'" for s in exposed)
-                yield (
-                    route,
-                    (
-                        f"{ROUTE} '{route.name}': routes the path's subnets {names} to an "
-                        "internet gateway; only the NAT's public subnets may route there"
-                    ),
-                )
+    yield from _internet_routes(resources, path)
     for peering in _of(resources, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection"):
         yield (
             peering,

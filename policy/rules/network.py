@@ -295,18 +295,72 @@ def _sg_conflicts(
     resources: list[PolicyResource], _: Config
 ) -> Iterator[tuple[PolicyResource, str]]:
     for sg in _of(resources, SG):
-        inline = _list(sg.props.get("ingress")) + _list(sg.props.get("egress"))
         standalone = _rules_of(resources, sg)
-        if inline and standalone:
+        inline = [
+            (direction, entry)
+            for direction in ("ingress", "egress")
+            for entry in _list(sg.props.get(direction))
+        ]
+        if not (inline and standalone):
+            continue
+        # Stack policies see outputs: after any read the group lists every rule AWS has on it,
+        # those of the separate rules too. Only what no separate rule accounts for is inline.
+        managed = {g for r in standalone for g in _grants_of_rule(r.resource_type, r.props)}
+        own = [e for d, e in inline if not (g := _grants_of_entry(d, e)) or not g <= managed]
+        if own:
             names = ", ".join(f"'{r.name}'" for r in standalone)
             yield (
                 sg,
                 (
-                    f"{SG} '{sg.name}': has {len(inline)} inline rule(s) and separate rules "
+                    f"{SG} '{sg.name}': has {len(own)} inline rule(s) and separate rules "
                     f"{names}; manage its rules one way (separate rules), or each update undoes "
                     "the other"
                 ),
             )
+
+
+Grant = tuple[str, str, int, int, str]
+"""(direction, protocol, from port, to port, peer): one thing a security group admits."""
+_PROTOCOLS = {"6": "tcp", "17": "udp", "1": "icmp", "all": "-1", "58": "icmpv6"}
+
+
+def _grant(direction: str, protocol: Any, low: Any, high: Any, peer: str) -> Grant:
+    name = str(protocol).lower()
+    name = _PROTOCOLS.get(name, name)
+    ports = (0, 0) if name == "-1" else (int(low or 0), int(high or 0))
+    return (direction, name, *ports, peer)
+
+
+def _peers(rule: Mapping[str, Any], group_key: str) -> list[str]:
+    return [
+        *(f"cidr:{c}" for c in _cidrs(rule)),
+        *(f"prefix:{p}" for p in _list(rule.get("prefixListIds"))),
+        *([f"prefix:{rule['prefixListId']}"] if rule.get("prefixListId") else []),
+        *(f"sg:{g}" for g in _list(rule.get(group_key))),
+        *(["self"] if rule.get("self") is True else []),
+    ]
+
+
+def _grants_of_entry(direction: str, entry: Mapping[str, Any]) -> set[Grant]:
+    """An inline (or reported) rule of the group: its protocol and ports, each of its peers."""
+    protocol, low, high = _protocol_and_ports(entry)
+    return {
+        _grant(direction, protocol, low, high, peer) for peer in _peers(entry, "securityGroups")
+    }
+
+
+def _grants_of_rule(token: str, props: Mapping[str, Any]) -> set[Grant]:
+    """A separate rule resource: aws.vpc.SecurityGroup{Ingress,Egress}Rule or the older
+    aws.ec2.SecurityGroupRule (which says its direction in `type`)."""
+    protocol, low, high = _protocol_and_ports(props)
+    if token == SG_RULE:
+        direction, key = str(props.get("type")), "sourceSecurityGroupId"
+    else:
+        direction, key = (
+            ("egress" if token == SG_EGRESS else "ingress"),
+            "referencedSecurityGroupId",
+        )
+    return {_grant(direction, protocol, low, high, peer) for peer in _peers(props, key)}
 
 
 @stack_rule(

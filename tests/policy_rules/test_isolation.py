@@ -87,3 +87,78 @@ def test_peering_on_either_side_is_caught() -> None:
         "aws:ec2/vpcPeeringConnection:VpcPeeringConnection 'peer': PrivateLink is the only way "
         "between the accounts; remove the peering"
     ]
+
+
+def path_subnet() -> tuple[PolicyResource, PolicyResource, PolicyResource, PolicyResource]:
+    vpc = resource(rules.VPC, "vpc", {"cidrBlock": "10.0.0.0/16"})
+    igw = resource(rules.INTERNET_GATEWAY, "igw", {}, {"vpcId": [vpc]})
+    subnet = resource(rules.SUBNET, "private-a", {}, {"vpcId": [vpc]})
+    nlb = resource(LB, "nlb", {"internal": True}, {"subnets": [subnet]})
+    return vpc, igw, subnet, nlb
+
+
+EXPOSED = (
+    "routes the path's subnets 'private-a' to an internet gateway; only the NAT's public "
+    "subnets may route there"
+)
+
+
+def test_an_internet_route_inline_in_a_route_table_is_caught() -> None:
+    vpc, igw, subnet, nlb = path_subnet()
+    table = resource(
+        "aws:ec2/routeTable:RouteTable",
+        "private-rt",
+        {"routes": [{"cidrBlock": "0.0.0.0/0", "gatewayId": "igw-1"}]},
+        {"routes": [igw], "vpcId": [vpc]},
+    )
+    association = resource(
+        rules.ROUTE_TABLE_ASSOCIATION, "a", {}, {"subnetId": [subnet], "routeTableId": [table]}
+    )
+    assert validate_stack("no-internet-path", [vpc, igw, subnet, table, association, nlb]) == [
+        f"aws:ec2/routeTable:RouteTable 'private-rt': {EXPOSED}"
+    ]
+
+
+def test_the_main_route_table_serves_every_subnet_without_its_own() -> None:
+    vpc, igw, subnet, nlb = path_subnet()
+    # A route on vpc.main_route_table_id, and the path's subnet associated with no table.
+    route = resource(
+        rules.ROUTE,
+        "main-default",
+        {"destinationCidrBlock": "0.0.0.0/0"},
+        {"gatewayId": [igw], "routeTableId": [vpc]},
+    )
+    assert validate_stack("no-internet-path", [vpc, igw, subnet, route, nlb]) == [
+        f"aws:ec2/route:Route 'main-default': {EXPOSED}"
+    ]
+    default = resource(
+        "aws:ec2/defaultRouteTable:DefaultRouteTable",
+        "main",
+        {"routes": [{"cidrBlock": "0.0.0.0/0", "gatewayId": "igw-0abc"}]},
+    )
+    assert validate_stack("no-internet-path", [vpc, subnet, default, nlb]) == [
+        f"aws:ec2/defaultRouteTable:DefaultRouteTable 'main': {EXPOSED}"
+    ]
+    # A subnet with a private table of its own is not on the main table.
+    private = resource("aws:ec2/routeTable:RouteTable", "private-rt", {"routes": []})
+    own = resource(
+        rules.ROUTE_TABLE_ASSOCIATION, "a", {}, {"subnetId": [subnet], "routeTableId": [private]}
+    )
+    assert validate_stack("no-internet-path", [vpc, igw, subnet, route, private, own, nlb]) == []
+
+
+def test_an_internet_gateway_given_by_id_is_caught() -> None:
+    vpc, _, subnet, nlb = path_subnet()
+    table = resource("aws:ec2/routeTable:RouteTable", "private-rt", {})
+    route = resource(
+        rules.ROUTE,
+        "default",
+        {"destinationCidrBlock": "0.0.0.0/0", "gatewayId": "igw-0123456789abcdef0"},
+        {"routeTableId": [table]},
+    )
+    association = resource(
+        rules.ROUTE_TABLE_ASSOCIATION, "a", {}, {"subnetId": [subnet], "routeTableId": [table]}
+    )
+    assert validate_stack("no-internet-path", [vpc, subnet, table, route, association, nlb]) == [
+        f"aws:ec2/route:Route 'default': {EXPOSED}"
+    ]

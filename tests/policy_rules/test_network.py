@@ -372,6 +372,67 @@ def test_security_group_managed_inline_and_by_rules_is_caught() -> None:
     ]
 
 
+def test_rules_a_group_reports_for_its_separate_rules_are_not_inline() -> None:
+    # After a refresh (or any read) AWS reports every rule of the group in its outputs, those of
+    # the separate rule resources too; stack policies see outputs. They are not inline rules.
+    sg = resource(
+        rules.SG,
+        "nlb",
+        {
+            "ingress": [
+                {
+                    "protocol": "tcp",
+                    "fromPort": 443,
+                    "toPort": 443,
+                    "securityGroups": ["sg-0link", "sg-0api"],
+                    "cidrBlocks": [],
+                    "self": False,
+                }
+            ],
+            "egress": [
+                {"protocol": "6", "fromPort": 443, "toPort": 443, "securityGroups": ["sg-0ep"]}
+            ],
+        },
+    )
+    link = {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443}
+    standalone = [
+        resource(
+            rules.SG_INGRESS,
+            "from-link",
+            {**link, "referencedSecurityGroupId": "sg-0link"},
+            {"securityGroupId": [sg]},
+        ),
+        resource(
+            rules.SG_RULE,
+            "from-api",
+            {**link, "type": "ingress", "protocol": "tcp", "sourceSecurityGroupId": "sg-0api"},
+            {"securityGroupId": [sg]},
+        ),
+        resource(
+            rules.SG_EGRESS,
+            "to-endpoint",
+            {**link, "referencedSecurityGroupId": "sg-0ep"},
+            {"securityGroupId": [sg]},
+        ),
+    ]
+    assert validate_stack("sg-no-rule-conflicts", [sg, *standalone]) == []
+    # One rule no separate resource manages (or the same peer on another port) is inline.
+    for extra in (
+        {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["10.0.0.0/8"]},
+        {"protocol": "tcp", "fromPort": 8443, "toPort": 8443, "securityGroups": ["sg-0link"]},
+    ):
+        widened = resource(rules.SG, "nlb", {**sg.props, "ingress": [*sg.props["ingress"], extra]})
+        rebound = [
+            resource(r.resource_type, r.name, dict(r.props), {"securityGroupId": [widened]})
+            for r in standalone
+        ]
+        assert validate_stack("sg-no-rule-conflicts", [widened, *rebound]) == [
+            "aws:ec2/securityGroup:SecurityGroup 'nlb': has 1 inline rule(s) and separate rules "
+            "'from-link', 'from-api', 'to-endpoint'; manage its rules one way (separate rules), "
+            "or each update undoes the other"
+        ]
+
+
 def test_vpc_without_a_flow_log_of_all_traffic_is_caught() -> None:
     logged = resource(rules.VPC, "a", {})
     bare = resource(rules.VPC, "b", {})
