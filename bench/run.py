@@ -21,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EVALUATE = ROOT / "bench" / "evaluate.py"
+SCALE = (1, 10, 100, 1000)
+"""Consumer accounts and stacks the provider allows and accepts, one run each."""
 
 
 def measure(args: list[str], runs: int) -> dict[str, list[float]]:
@@ -79,19 +81,24 @@ def main() -> None:
     )
     print(
         f"{'N':>5} {'total s (spread)':>20} {'eval s':>8} {'resources':>9} "
-        f"{'eval ms per added':>18}"
+        f"{'eval ms per consumer':>21} {'... per added':>14}"
     )
+    first: tuple[int, float] | None = None
     previous: tuple[int, float] | None = None
-    for count in (1, 10, 100):
+    for count in SCALE:
         samples = measure(["provider", "--consumers", str(count)], args.runs)
         eval_s = statistics.median(samples["eval_s"])
-        per = "-"
-        if previous is not None:
-            per = f"{(eval_s - previous[1]) / (count - previous[0]) * 1000:.1f}"
+        per, added = "-", "-"
+        if first is not None and previous is not None:
+            # Above the one-consumer stack: what N consumers cost, each, and what the last
+            # step's consumers cost, each (the two agree when growth is linear).
+            per = f"{(eval_s - first[1]) / (count - first[0]) * 1000:.1f}"
+            added = f"{(eval_s - previous[1]) / (count - previous[0]) * 1000:.1f}"
         print(
             f"{count:5} {spread(samples['total_s']):>20} {eval_s:8.2f} "
-            f"{int(statistics.median(samples['resources'])):9} {per:>18}"
+            f"{int(statistics.median(samples['resources'])):9} {per:>21} {added:>14}"
         )
+        first = first or (count, eval_s)
         previous = (count, eval_s)
     print("consumer routes: not configurable (one greedy {proxy+} route and `/`), so not scaled")
 

@@ -86,6 +86,19 @@ VPC_LINK_V2_UNSUPPORTED_AZ_IDS: Final = frozenset({"use1-az3", "usw1-az2", "ape1
 "Availability by Region" table lists use1-az1/2/4/5/6, usw1-az1/3, ape1-az2/3;
 https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-vpc-links-v2.html)."""
 
+DASHBOARD_WIDGETS_MAX: Final = 500
+""""A DashboardBody ... can include an array of between 0 and 500 widget objects"
+(https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html)."""
+
+WIDGET_METRICS_MAX: Final = 500
+""""One metrics array can include 0-500 metrics and expressions" (same page, Properties of a
+Metric Widget Object; older copies said 100)."""
+
+DASHBOARD_METRICS_MAX: Final = 2500
+""""Up to 2500 metrics per dashboard, across all widgets ... These quotas cannot be changed"
+(CloudWatch service quotas, Dashboards,
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html)."""
+
 API_GATEWAY_PORTS: Final = "80, 443 or 1024-65535"
 """"API Gateway supports the following endpoint ports: 80, 443 and 1024-65535" for HTTP(S)
 integrations (https://docs.aws.amazon.com/apigateway/latest/developerguide/setup-http-integrations.html)."""

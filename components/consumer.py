@@ -32,7 +32,7 @@ from components.monitoring import (
 )
 from components.network import NetworkPlan, PrivateNetwork, PrivateNetworkArgs, plan_for
 from components.settings import ACCOUNT_ID, HOSTNAME, ConsumerSettings, stack_tags
-from components.stack_link import StackLinkError, read_stack_outputs
+from components.stack_link import StackLinkError, StackRead, read_stack_outputs
 from components.vpc_link import FormerOwners, VpcLink, VpcLinkArgs
 
 _SERVICE_NAME = re.compile(r"^com\.amazonaws\.vpce\.[a-z0-9-]+\.vpce-svc-[0-9a-f]{8,17}$")
@@ -99,15 +99,17 @@ def parse_provider_outputs(stack: str, values: Mapping[str, Any]) -> ProviderSer
     )
 
 
-def read_provider_service(stack: str, resource_name: str) -> ProviderService:
-    values = read_stack_outputs(
-        resource_name,
-        stack,
-        keys.PROVIDER_KEYS_READ_BY_CONSUMER,
-        hint=(
-            "deploy the provider first (`pulumi up -s <provider stack>` in account B), "
-            "and check xacct:providerStack names it"
-        ),
+async def read_provider_service(stack: str, resource_name: str) -> ProviderService:
+    values = await read_stack_outputs(
+        StackRead(
+            resource_name=resource_name,
+            stack=stack,
+            keys=keys.PROVIDER_KEYS_READ_BY_CONSUMER,
+            hint=(
+                "deploy the provider first (`pulumi up -s <provider stack>` in account B), "
+                "and check xacct:providerStack names it"
+            ),
+        )
     )
     return parse_provider_outputs(stack, values)
 
@@ -257,10 +259,10 @@ class ConsumerSide(pulumi.ComponentResource):
         )
 
 
-def build(settings: ConsumerSettings, facts: AccountFacts) -> dict[str, Any]:
+async def build(settings: ConsumerSettings, facts: AccountFacts) -> dict[str, Any]:
     """Account A's side: read and check the provider's outputs, plan, compose the hops, return
     the stack's outputs."""
-    service = read_provider_service(settings.provider_stack, f"{settings.name}-provider")
+    service = await read_provider_service(settings.provider_stack, f"{settings.name}-provider")
     if service.region != facts.region:
         raise StackLinkError(
             f"provider stack {service.stack!r} is in {service.region}, this stack deploys to "

@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import outputs as keys
+from components.aws_limits import DASHBOARD_METRICS_MAX, WIDGET_METRICS_MAX
 from components.settings import MonitoringSettings, default_monitoring
 
 PERIOD_SECONDS = 300
@@ -245,6 +246,42 @@ class ProviderHops:
     accepted_endpoint_ids: tuple[str, ...]
 
 
+PER_ENDPOINT_LINES_MAX = DASHBOARD_METRICS_MAX - 100
+"""Lines the per-endpoint graphs may use: the dashboard's 2,500 less room for every other
+graph (a dozen lines today)."""
+
+
+def bytes_by_endpoint(
+    service: Mapping[str, pulumi.Input[str]], endpoint_ids: Sequence[str]
+) -> list[Widget]:
+    """One line per accepted consumer endpoint, in graphs of at most 500 lines; with more
+    endpoints than a dashboard can chart one by one, the service's total."""
+    title = "Endpoint service: bytes by consumer endpoint"
+    if not endpoint_ids or len(endpoint_ids) > PER_ENDPOINT_LINES_MAX:
+        suffix = "" if not endpoint_ids else f" (all {len(endpoint_ids)}: per endpoint in Metrics)"
+        return [
+            Widget(
+                title=f"Endpoint service: bytes{suffix}",
+                namespace=ENDPOINT_SERVICE,
+                metrics=[("BytesProcessed", service, "Sum")],
+            )
+        ]
+    chunks = [
+        endpoint_ids[i : i + WIDGET_METRICS_MAX]
+        for i in range(0, len(endpoint_ids), WIDGET_METRICS_MAX)
+    ]
+    return [
+        Widget(
+            title=title
+            if len(chunks) == 1
+            else f"{title} ({n * WIDGET_METRICS_MAX + 1}-{n * WIDGET_METRICS_MAX + len(chunk)})",
+            namespace=ENDPOINT_SERVICE,
+            metrics=[("BytesProcessed", {**service, "VPC Endpoint Id": e}, "Sum") for e in chunk],
+        )
+        for n, chunk in enumerate(chunks)
+    ]
+
+
 def provider_alarms(
     s: MonitoringSettings, hops: ProviderHops
 ) -> tuple[list[AlarmSpec], list[Widget]]:
@@ -293,15 +330,7 @@ def provider_alarms(
             namespace=ENDPOINT_SERVICE,
             metrics=[("NewConnections", service, "Sum"), ("RstPacketsSent", service, "Sum")],
         ),
-        Widget(
-            title="Endpoint service: bytes by consumer endpoint",
-            namespace=ENDPOINT_SERVICE,
-            metrics=[
-                ("BytesProcessed", {**service, "VPC Endpoint Id": e}, "Sum")
-                for e in hops.accepted_endpoint_ids
-            ]
-            or [("BytesProcessed", service, "Sum")],
-        ),
+        *bytes_by_endpoint(service, hops.accepted_endpoint_ids),
         Widget(
             title="Provider NLB: healthy and unhealthy targets",
             namespace=NLB,

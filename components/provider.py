@@ -57,7 +57,7 @@ from components.network import (
 )
 from components.provider_nlb import ProviderLoadBalancer, ProviderLoadBalancerArgs
 from components.settings import ProviderSettings, stack_tags
-from components.stack_link import read_stack_outputs
+from components.stack_link import StackRead, read_stacks
 from components.workload import Workload, WorkloadArgs
 
 
@@ -286,24 +286,28 @@ class ProviderSide(pulumi.ComponentResource):
         )
 
 
-def read_consumer_connections(stacks: tuple[str, ...]) -> list[ConsumerConnection]:
-    """Each listed consumer stack's endpoint id and account, read from its outputs."""
-    connections = []
-    for stack in stacks:
-        values = read_stack_outputs(
-            f"consumer-{stack.replace('/', '-')}",
-            stack,
-            keys.CONSUMER_KEYS_READ_BY_PROVIDER,
-            hint=f"run `pulumi up` on {stack} first, or remove it from xacct:consumerStacks",
-        )
-        connections.append(
-            ConsumerConnection(
+async def read_consumer_connections(stacks: tuple[str, ...]) -> list[ConsumerConnection]:
+    """Each listed consumer stack's endpoint id and account, read from its outputs, all
+    stacks at once."""
+    found = await read_stacks(
+        [
+            StackRead(
+                resource_name=f"consumer-{stack.replace('/', '-')}",
                 stack=stack,
-                endpoint_id=str(values[keys.INTERFACE_ENDPOINT_ID]),
-                account_id=str(values[keys.CONSUMER_ACCOUNT_ID]),
+                keys=keys.CONSUMER_KEYS_READ_BY_PROVIDER,
+                hint=f"run `pulumi up` on {stack} first, or remove it from xacct:consumerStacks",
             )
+            for stack in stacks
+        ]
+    )
+    return [
+        ConsumerConnection(
+            stack=stack,
+            endpoint_id=str(values[keys.INTERFACE_ENDPOINT_ID]),
+            account_id=str(values[keys.CONSUMER_ACCOUNT_ID]),
         )
-    return connections
+        for stack, values in zip(stacks, found, strict=True)
+    ]
 
 
 def provider_subnet_needs(
@@ -327,7 +331,7 @@ def provider_subnet_needs(
     return needs
 
 
-def build(settings: ProviderSettings, facts: AccountFacts) -> dict[str, Any]:
+async def build(settings: ProviderSettings, facts: AccountFacts) -> dict[str, Any]:
     """Account B's side: plan and check, compose the hops, return the stack's outputs."""
     nodes = None
     excluded: dict[str, str] = {}
@@ -340,7 +344,7 @@ def build(settings: ProviderSettings, facts: AccountFacts) -> dict[str, Any]:
         check_validation_zone(settings.listener.server_name, zone)
     plan = plan_for(settings, facts, excluded_az_ids=excluded, min_az_count=2)
     check_capacity(plan, provider_subnet_needs(settings, plan, nodes))
-    connections = read_consumer_connections(settings.consumer_stacks)
+    connections = await read_consumer_connections(settings.consumer_stacks)
     side = ProviderSide(
         settings.name,
         ProviderSideArgs(

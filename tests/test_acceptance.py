@@ -118,6 +118,55 @@ def test_consumer_stack_not_deployed_yet_is_named(consumers: dict[str, dict[str,
     ) in str(caught.value)
 
 
+def test_every_stack_that_cannot_be_read_is_named_in_one_error_before_anything_is_declared(
+    consumers: dict[str, dict[str, Any]],
+) -> None:
+    seen: list[Registration] = []
+    with pytest.raises(StackLinkError) as caught:
+        run_program(
+            {**TWO_ACCOUNTS, "consumerStacks": [TEAM_A, TEAM_B]},
+            stacks={TEAM_A: {}, TEAM_B: {keys.CONSUMER_ACCOUNT_ID: TEAM_B_ACCOUNT}},
+            registrations=seen,
+        )
+    assert str(caught.value) == (
+        "2 stacks cannot be read:\n"
+        f"  - stack {TEAM_A!r} has no output 'interfaceEndpointId', 'consumerAccountId': run "
+        f"`pulumi up` on {TEAM_A} first, or remove it from xacct:consumerStacks\n"
+        f"  - stack {TEAM_B!r} has no output 'interfaceEndpointId': run "
+        f"`pulumi up` on {TEAM_B} first, or remove it from xacct:consumerStacks"
+    )
+    assert {r.type for r in seen} == {"pulumi:pulumi:StackReference"}
+
+
+def test_every_consumer_stack_is_read_at_once_not_one_after_another(
+    consumers: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Read one at a time, a provider with 1,000 consumer stacks waits for 1,000 round trips
+    # to the backend in a row; read at once, for one round.
+    import pulumi
+
+    from components import stack_link
+
+    real = pulumi.runtime.invoke_async
+    reading: list[str] = []
+    most_at_once = 0
+
+    async def counting(token: str, args: dict[str, Any], *rest: Any, **kw: Any) -> Any:
+        nonlocal most_at_once
+        reading.append(args["name"])
+        most_at_once = max(most_at_once, len(reading))
+        try:
+            return await real(token, args, *rest, **kw)
+        finally:
+            reading.remove(args["name"])
+
+    monkeypatch.setattr(stack_link.pulumi.runtime, "invoke_async", counting)
+    many = {f"{TEAM_A}-{i}": consumers[TEAM_A] for i in range(1, 6)}
+    with pytest.raises(AcceptanceError, match="export the same endpoint"):
+        accept(many)
+    assert most_at_once == len(many)
+
+
 def test_malformed_or_duplicate_endpoint_ids_are_refused(
     consumers: dict[str, dict[str, Any]],
 ) -> None:

@@ -4,6 +4,7 @@ value AWS refuses, reports it (so none can pass vacuously)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -49,6 +50,31 @@ def test_the_accepting_provider_run_meets_aws_rules() -> None:
     assert breaches(accepting_provider("longest").registrations) == []
 
 
+def test_a_provider_with_more_consumers_than_a_graph_holds_meets_aws_rules() -> None:
+    # 501 accepted endpoints: one line each would be 501 metrics in one graph, which
+    # PutDashboard refuses (at most 500).
+    from components import outputs as keys
+    from tests.support.configs import PROVIDER_CONFIG
+    from tests.support.program import run_program
+
+    accounts = [f"{100000000000 + i:012d}" for i in range(501)]
+    stacks = {
+        f"organization/xacct/consumer-{i}": {
+            keys.INTERFACE_ENDPOINT_ID: f"vpce-{i:017x}",
+            keys.CONSUMER_ACCOUNT_ID: account,
+        }
+        for i, account in enumerate(accounts)
+    }
+    run = run_program(
+        {**PROVIDER_CONFIG, "consumerAccountIds": accounts, "consumerStacks": list(stacks)},
+        stacks=stacks,
+        stack_name="provider",
+    )
+    assert breaches(run.registrations) == []
+    body = run.one(aws_rules.DASHBOARD).inputs["dashboardBody"]
+    assert "bytes by consumer endpoint (501-501)" in body
+
+
 def test_the_longest_prefix_is_what_elb_names_leave_room_for() -> None:
     assert NAME_MAX_LENGTH == NAME_PREFIX_MAX == len(LONGEST_NAME)
     nlb = next(
@@ -68,6 +94,11 @@ def test_every_autonamed_type_has_a_name_rule() -> None:
 
 
 # ---- each rule refuses what AWS refuses --------------------------------------------------
+
+
+def dashboard(*graphs: list[list[str]]) -> str:
+    widgets = [{"type": "metric", "properties": {"title": "w", "metrics": m}} for m in graphs]
+    return json.dumps({"widgets": widgets})
 
 
 def record(
@@ -312,6 +343,22 @@ VIOLATIONS: list[tuple[str, list[Registration], str]] = [
         "expected 7 to 30",
     ),
     ("alarm-period", [record(aws_rules.ALARM, {"period": 90})], "period 90"),
+    (
+        "dashboard-size",
+        [record(aws_rules.DASHBOARD, {"dashboardBody": '{"widgets": [{}' + ", {}" * 500 + "]}"})],
+        "501 widgets: at most 500",
+    ),
+    (
+        "dashboard-size",
+        [record(aws_rules.DASHBOARD, {"dashboardBody": dashboard([["AWS/X", "M"]] * 501)})],
+        "widget 'w' has 501 metrics: at most 500",
+    ),
+    (
+        "dashboard-size",
+        [record(aws_rules.DASHBOARD, {"dashboardBody": dashboard(*[[["AWS/X", "M"]] * 500] * 6)})],
+        "3000 metrics in all: at most 2500 per dashboard",
+    ),
+    ("dashboard-size", [record(aws_rules.DASHBOARD, {"dashboardBody": "{"})], "not JSON"),
     (
         "alarm-period",
         [record(aws_rules.ALARM, {"period": 300, "evaluationPeriods": 300})],

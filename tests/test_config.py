@@ -658,7 +658,22 @@ def test_project_file_is_found_from_the_package() -> None:
     assert Path(ROOT, "Pulumi.yaml") == config.PROJECT_FILE
 
 
+def test_pulumi_up_runs_the_program_through_the_sdks_async_entrypoint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pulumi
+
+    from components import program
+
+    handed: list[object] = []
+    monkeypatch.setattr(pulumi, "run", handed.append)
+    program.main()
+    assert handed == [program.run]
+
+
 def test_a_bad_config_ends_pulumi_up_as_one_message_without_a_traceback() -> None:
+    import asyncio
+
     import pulumi
 
     from components import program
@@ -672,7 +687,7 @@ def test_a_bad_config_ends_pulumi_up_as_one_message_without_a_traceback() -> Non
     pulumi.runtime.set_all_config(config_map(provider(azCount="9", nodePort="1")))
     # RunError is the SDK's "clean exit": the language host prints its message, no traceback.
     with pytest.raises(pulumi.RunError) as caught:
-        program.main()
+        asyncio.new_event_loop().run_until_complete(program.run())
     assert str(caught.value) == (
         "invalid stack configuration:\n"
         "  - xacct:azCount: 9 is out of range: expected 2 to 6: private subnets, one per "

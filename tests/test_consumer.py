@@ -356,15 +356,15 @@ def test_a_secret_provider_output_is_refused_not_read_in_plain_text(
 
     from components import stack_link
 
-    real = pulumi.runtime.invoke
+    real = pulumi.runtime.invoke_async
 
-    def marking_secret(token: str, args: dict[str, Any], *rest: Any, **kw: Any) -> Any:
-        result = real(token, args, *rest, **kw)
+    async def marking_secret(token: str, args: dict[str, Any], *rest: Any, **kw: Any) -> Any:
+        value = await real(token, args, *rest, **kw)
         if token == stack_link.READ_STACK_OUTPUTS:
-            result.value["secretOutputNames"] = [keys.TLS_SERVER_NAME]
-        return result
+            value["secretOutputNames"] = [keys.TLS_SERVER_NAME]
+        return value
 
-    monkeypatch.setattr(stack_link.pulumi.runtime, "invoke", marking_secret)
+    monkeypatch.setattr(stack_link.pulumi.runtime, "invoke_async", marking_secret)
     with pytest.raises(StackLinkError) as caught:
         consumer_run(provider_exports)
     assert str(caught.value) == (
@@ -590,7 +590,7 @@ def test_every_resource_but_the_reference_sits_under_the_consumer(run: Run) -> N
 
 def test_components_use_only_the_public_pulumi_api() -> None:
     # Private SDK functions (pulumi.runtime.sync_await._sync_await, ...) change without notice;
-    # the stack link reads outputs through pulumi.runtime.invoke instead.
+    # the stack link reads outputs through pulumi.runtime.invoke_async instead.
     for path in sorted((ROOT / "components").glob("*.py")):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):

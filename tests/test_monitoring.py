@@ -356,3 +356,21 @@ def test_notifications_need_the_alarm_topic() -> None:
 
 def test_notifications_pass_the_gate(notifying: Run) -> None:
     assert mandatory(evaluate(notifying.registrations, GATE["provider"])) == []
+
+
+def test_per_endpoint_graphs_keep_within_the_dashboard_limits() -> None:
+    from components.aws_limits import DASHBOARD_METRICS_MAX, WIDGET_METRICS_MAX
+    from components.monitoring import bytes_by_endpoint
+
+    service = {"Service Id": "vpce-svc-1"}
+    ids = [f"vpce-{i:017x}" for i in range(1200)]
+    graphs = bytes_by_endpoint(service, ids)
+    assert [len(g.metrics) for g in graphs] == [WIDGET_METRICS_MAX, WIDGET_METRICS_MAX, 200]
+    assert [m[1]["VPC Endpoint Id"] for g in graphs for m in g.metrics] == ids
+    assert graphs[2].title.endswith("(1001-1200)")
+    # More endpoints than a dashboard can chart one by one: the service's total, one line.
+    many = [f"vpce-{i:017x}" for i in range(DASHBOARD_METRICS_MAX)]
+    (total,) = bytes_by_endpoint(service, many)
+    assert total.metrics == [("BytesProcessed", service, "Sum")]
+    assert f"all {DASHBOARD_METRICS_MAX}" in total.title
+    assert bytes_by_endpoint(service, [])[0].metrics == [("BytesProcessed", service, "Sum")]

@@ -21,11 +21,14 @@ from typing import Any
 
 from components.aws_limits import (
     API_GATEWAY_PORTS,
+    DASHBOARD_METRICS_MAX,
+    DASHBOARD_WIDGETS_MAX,
     EC2_DESCRIPTION,
     EC2_RULE_DESCRIPTION,
     EKS_UNSUPPORTED_AZ_IDS,
     LOG_RETENTION_DAYS,
     VPC_LINK_V2_UNSUPPORTED_AZ_IDS,
+    WIDGET_METRICS_MAX,
     api_gateway_port,
 )
 from xacct_ops.offline_engine import Registration
@@ -554,6 +557,31 @@ def _alarm_period(r: Recorded, _: Stack) -> Iterator[str]:
             yield f"period × evaluationPeriods is {window} s: at most {limit} s"
         if datapoints is not None and not 1 <= int(datapoints) <= int(periods):
             yield f"datapointsToAlarm {datapoints}: expected 1 to evaluationPeriods ({periods})"
+
+
+@rule(
+    "dashboard-size",
+    [DASHBOARD],
+    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html",
+)
+def _dashboard_size(r: Recorded, _: Stack) -> Iterator[str]:
+    body = r.inputs.get("dashboardBody")
+    try:
+        widgets = json.loads(body)["widgets"] if isinstance(body, str) else []
+    except (ValueError, KeyError, TypeError):
+        yield "dashboardBody is not JSON with a widgets array"
+        return
+    if len(widgets) > DASHBOARD_WIDGETS_MAX:
+        yield f"{len(widgets)} widgets: at most {DASHBOARD_WIDGETS_MAX}"
+    total = 0
+    for widget in widgets:
+        metrics = widget.get("properties", {}).get("metrics", [])
+        total += len(metrics)
+        if len(metrics) > WIDGET_METRICS_MAX:
+            title = widget.get("properties", {}).get("title", "")
+            yield f"widget {title!r} has {len(metrics)} metrics: at most {WIDGET_METRICS_MAX}"
+    if total > DASHBOARD_METRICS_MAX:
+        yield f"{total} metrics in all: at most {DASHBOARD_METRICS_MAX} per dashboard"
 
 
 # ---- ARNs and principals in policy documents ------------------------------------------------

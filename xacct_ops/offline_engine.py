@@ -16,6 +16,7 @@ across tests. With references switched off, such inputs travel as their URN (com
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import threading
@@ -680,7 +681,8 @@ def run_program(
 
     @pulumi.runtime.test
     def program() -> pulumi.Output[Any]:
-        built = build(load_settings())
+        # What pulumi.run awaits; from_input resolves the Outputs among the exports too.
+        built: Any = asyncio.ensure_future(build(load_settings()))
         return pulumi.Output.from_input(built).apply(exports.update)
 
     program()
