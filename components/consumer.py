@@ -1,5 +1,6 @@
 """The consumer side (account A), in request order: the REST API, the VPC link, the internal
-NLB, the interface endpoint.
+NLB, the interface endpoint; or, with xacct:frontend http, the HTTP API, the VPC link v2 and the
+interface endpoint, whose IPs AWS Cloud Map lists for the API (no NLB).
 
 Built like the provider side (components/provider.py): `build` takes the settings and the
 account's facts, reads and checks what it needs from the provider stack as plain values
@@ -20,20 +21,32 @@ from components import outputs as keys
 from components.api import PrivateApi, PrivateApiArgs
 from components.aws_limits import VPC_LINK_V2_UNSUPPORTED_AZ_IDS
 from components.consumer_nlb import ConsumerLoadBalancer, ConsumerLoadBalancerArgs
+from components.http_api import HttpApi, HttpApiArgs
 from components.interface_endpoint import InterfaceEndpoint, InterfaceEndpointArgs, pin_endpoint_ips
 from components.keys import LogsKey, LogsKeyArgs
 from components.lookups import AccountFacts
 from components.monitoring import (
+    ApiMetrics,
     ConsumerHops,
+    ConsumerNlb,
     Monitoring,
     MonitoringArgs,
     consumer_alarms,
+    http_api_metrics,
     monitoring_exports,
+    rest_api_metrics,
 )
 from components.network import NetworkPlan, PrivateNetwork, PrivateNetworkArgs, plan_for
+from components.service_map import EndpointDirectory, EndpointDirectoryArgs
 from components.settings import ACCOUNT_ID, HOSTNAME, ConsumerSettings, stack_tags
 from components.stack_link import StackLinkError, StackRead, read_stack_outputs
-from components.vpc_link import FormerOwners, VpcLink, VpcLinkArgs
+from components.vpc_link import (
+    EndpointVpcLink,
+    EndpointVpcLinkArgs,
+    FormerOwners,
+    VpcLink,
+    VpcLinkArgs,
+)
 
 _SERVICE_NAME = re.compile(r"^com\.amazonaws\.vpce\.[a-z0-9-]+\.vpce-svc-[0-9a-f]{8,17}$")
 _AZ_ID = re.compile(r"^[a-z]{2,4}\d-az\d{1,2}$")
@@ -130,11 +143,13 @@ class ConsumerSide(pulumi.ComponentResource):
     invoke_url: pulumi.Output[str]
     """The API's stage URL."""
     api_id: pulumi.Output[str]
-    """The REST API id."""
+    """The REST or HTTP API id."""
     vpc_link_id: pulumi.Output[str]
     """The VPC link id."""
-    nlb_arn: pulumi.Output[str]
-    """The consumer NLB."""
+    nlb_arn: pulumi.Output[str] | None
+    """The consumer NLB (None with the HTTP API front)."""
+    cloud_map_service_arn: pulumi.Output[str] | None
+    """The Cloud Map service listing the endpoint's IPs (None with the REST front)."""
     monitoring: Monitoring | None
     """Alarms, their topic and the dashboard (None with xacct:monitoring false)."""
     retained: list[pulumi.Output[str]]
@@ -158,6 +173,7 @@ class ConsumerSide(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        http = s.frontend == "http"
         endpoint = InterfaceEndpoint(
             f"{name}-pl",
             InterfaceEndpointArgs(
@@ -166,10 +182,58 @@ class ConsumerSide(pulumi.ComponentResource):
                 ips=args.endpoint_ips,
                 service_name=service.service_name,
                 port=service.port,
+                admitted="the VPC link" if http else "the consumer NLB",
                 tags=tags,
             ),
             opts=child,
         )
+        if http:
+            api_metrics, nlb_hop = self._http_front(name, args, endpoint, network, logs_key)
+        else:
+            api_metrics, nlb_hop = self._rest_front(name, args, endpoint, network, logs_key)
+        self.monitoring = None
+        if s.monitoring.enabled:
+            self.monitoring = Monitoring(
+                f"{name}-watch",
+                MonitoringArgs(
+                    settings=s.monitoring,
+                    region=facts.region,
+                    kms_key_arn=logs_key.arn,
+                    watched=consumer_alarms(
+                        s.monitoring,
+                        ConsumerHops(
+                            api=api_metrics,
+                            nlb=nlb_hop,
+                            endpoint_count=len(args.endpoint_ips),
+                            endpoint_id=endpoint.endpoint_id,
+                            vpc_id=network.vpc_id,
+                            service_name=service.service_name,
+                        ),
+                    ),
+                    tags=tags,
+                ),
+                opts=child,
+            )
+        self.endpoint_id = endpoint.endpoint_id
+        self.register_outputs(
+            {
+                "endpoint_id": self.endpoint_id,
+                "invoke_url": self.invoke_url,
+                "vpc_link_id": self.vpc_link_id,
+            }
+        )
+
+    def _rest_front(
+        self,
+        name: str,
+        args: ConsumerSideArgs,
+        endpoint: InterfaceEndpoint,
+        network: PrivateNetwork,
+        logs_key: LogsKey,
+    ) -> tuple[ApiMetrics, ConsumerNlb]:
+        """REST API → VPC link → consumer NLB → the endpoint's IPs."""
+        s, facts, tags, service = args.settings, args.facts, args.tags, args.service
+        child = pulumi.ResourceOptions(parent=self)
         nlb = ConsumerLoadBalancer(
             f"{name}-lb",
             ConsumerLoadBalancerArgs(
@@ -219,44 +283,67 @@ class ConsumerSide(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.monitoring = None
-        if s.monitoring.enabled:
-            self.monitoring = Monitoring(
-                f"{name}-watch",
-                MonitoringArgs(
-                    settings=s.monitoring,
-                    region=facts.region,
-                    kms_key_arn=logs_key.arn,
-                    watched=consumer_alarms(
-                        s.monitoring,
-                        ConsumerHops(
-                            api_name=api.api_name,
-                            stage_name=api.stage_name,
-                            nlb_suffix=nlb.arn_suffix,
-                            target_group_suffix=nlb.target_group_arn_suffix,
-                            endpoint_count=len(args.endpoint_ips),
-                            endpoint_id=endpoint.endpoint_id,
-                            vpc_id=network.vpc_id,
-                            service_name=service.service_name,
-                        ),
-                    ),
-                    tags=tags,
-                ),
-                opts=child,
-            )
-        self.endpoint_id = endpoint.endpoint_id
         self.invoke_url = api.invoke_url
         self.api_id = api.api_id
         self.vpc_link_id = api.vpc_link_id
         self.nlb_arn = nlb.arn
+        self.cloud_map_service_arn = None
         self.retained = api.retained
-        self.register_outputs(
-            {
-                "endpoint_id": self.endpoint_id,
-                "invoke_url": self.invoke_url,
-                "vpc_link_id": self.vpc_link_id,
-            }
+        return rest_api_metrics(api.api_name, api.stage_name), ConsumerNlb(
+            nlb_suffix=nlb.arn_suffix, target_group_suffix=nlb.target_group_arn_suffix
         )
+
+    def _http_front(
+        self,
+        name: str,
+        args: ConsumerSideArgs,
+        endpoint: InterfaceEndpoint,
+        network: PrivateNetwork,
+        logs_key: LogsKey,
+    ) -> tuple[ApiMetrics, None]:
+        """HTTP API → VPC link v2 → the endpoint's IPs, from Cloud Map: no NLB."""
+        s, tags, service = args.settings, args.tags, args.service
+        child = pulumi.ResourceOptions(parent=self)
+        directory = EndpointDirectory(
+            f"{name}-dir",
+            EndpointDirectoryArgs(ips=args.endpoint_ips, port=service.port, tags=tags),
+            opts=child,
+        )
+        link = EndpointVpcLink(
+            f"{name}-link",
+            EndpointVpcLinkArgs(
+                vpc_id=network.vpc_id,
+                subnet_ids=network.subnet_ids,
+                endpoint_security_group_id=endpoint.security_group_id,
+                port=service.port,
+                after=[endpoint],
+                tags=tags,
+            ),
+            opts=child,
+        )
+        api = HttpApi(
+            f"{name}-http",
+            HttpApiArgs(
+                server_name=service.server_name,
+                authorization=s.api_authorization,
+                vpc_link_id=link.link_id,
+                directory_service_arn=directory.service_arn,
+                stage_name=s.stage_name,
+                throttle_rate_limit=s.throttle_rate_limit,
+                throttle_burst_limit=s.throttle_burst_limit,
+                log_retention_days=s.log_retention_days,
+                log_kms_key_arn=logs_key.arn,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        self.invoke_url = api.invoke_url
+        self.api_id = api.api_id
+        self.vpc_link_id = link.link_id
+        self.nlb_arn = None
+        self.cloud_map_service_arn = directory.service_arn
+        self.retained = []
+        return http_api_metrics(api.api_id, api.stage_name), None
 
 
 async def build(settings: ConsumerSettings, facts: AccountFacts) -> dict[str, Any]:
@@ -308,6 +395,8 @@ async def build(settings: ConsumerSettings, facts: AccountFacts) -> dict[str, An
         keys.VPC_LINK_ID: side.vpc_link_id,
         keys.CONSUMER_NLB_ARN: side.nlb_arn,
         keys.ENDPOINT_IPS: list(ips),
+        keys.FRONTEND: settings.frontend,
+        keys.CLOUD_MAP_SERVICE_ARN: side.cloud_map_service_arn,
         keys.RETAINED_ON_DESTROY: side.retained,
         **monitoring_exports(side.monitoring),
     }

@@ -2,7 +2,8 @@
 
 The endpoint gets one ENI per subnet at a fixed IP (`subnet_configurations`), so the NLB's IP
 targets are known while the program runs: no ENI lookups, no resources inside `apply`.
-Its security group admits only the listener port, only from the consumer NLB's security group.
+Its security group admits only the listener port, only from the consumer NLB's security group
+(or, with the HTTP API front, the VPC link's).
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ class InterfaceEndpointArgs:
     ips: tuple[str, ...]
     service_name: str
     port: int
+    admitted: str = "the consumer NLB"
+    """Who the endpoint's security group admits (its description says so)."""
     tags: dict[str, str] | None = None
 
 
@@ -91,7 +94,7 @@ class InterfaceEndpoint(pulumi.ComponentResource):
         sg = aws.ec2.SecurityGroup(
             f"{name}-endpoint",
             vpc_id=args.vpc_id,
-            description="Interface endpoint to the provider: listener port from the consumer NLB",
+            description=f"Interface endpoint to the provider: listener port from {args.admitted}",
             tags={**(args.tags or {}), "Name": f"{name}-endpoint"},
             opts=child,
         )

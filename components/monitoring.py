@@ -341,11 +341,40 @@ def provider_alarms(
 
 
 @dataclass(frozen=True, kw_only=True)
-class ConsumerHops:
-    api_name: pulumi.Input[str]
-    stage_name: pulumi.Input[str]
+class ApiMetrics:
+    """Where an API's metrics are: the same namespace for both fronts, other names and
+    dimensions (REST: `5XXError` by ApiName and Stage; HTTP: `5xx` by ApiId and Stage)."""
+
+    dimensions: Mapping[str, pulumi.Input[str]]
+    errors_5xx: str
+    errors_4xx: str
+
+
+def rest_api_metrics(api_name: pulumi.Input[str], stage: pulumi.Input[str]) -> ApiMetrics:
+    return ApiMetrics(
+        dimensions={"ApiName": api_name, "Stage": stage},
+        errors_5xx="5XXError",
+        errors_4xx="4XXError",
+    )
+
+
+def http_api_metrics(api_id: pulumi.Input[str], stage: pulumi.Input[str]) -> ApiMetrics:
+    return ApiMetrics(
+        dimensions={"ApiId": api_id, "Stage": stage}, errors_5xx="5xx", errors_4xx="4xx"
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerNlb:
     nlb_suffix: pulumi.Input[str]
     target_group_suffix: pulumi.Input[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerHops:
+    api: ApiMetrics
+    nlb: ConsumerNlb | None
+    """The consumer NLB (None with the HTTP API front, which has none)."""
     endpoint_count: int
     endpoint_id: pulumi.Input[str]
     vpc_id: pulumi.Input[str]
@@ -355,8 +384,7 @@ class ConsumerHops:
 def consumer_alarms(
     s: MonitoringSettings, hops: ConsumerHops
 ) -> tuple[list[AlarmSpec], list[Widget]]:
-    api = {"ApiName": hops.api_name, "Stage": hops.stage_name}
-    lb = {"LoadBalancer": hops.nlb_suffix, "TargetGroup": hops.target_group_suffix}
+    api = hops.api.dimensions
     endpoint = {
         "Endpoint Type": "Interface",
         "Service Name": hops.service_name,
@@ -367,13 +395,17 @@ def consumer_alarms(
         AlarmSpec(
             key="api-5xx-rate",
             namespace=API,
-            metric="5XXError",
+            metric=hops.api.errors_5xx,
             dimensions=api,
             statistic="Average",
             comparison=GREATER,
             threshold=s.error_5xx_percent / 100,
             description="API answers 5XX: the path to the provider is failing. Check the "
-            "consumer NLB's healthy targets, then the endpoint's state.",
+            + (
+                "consumer NLB's healthy targets, then the endpoint's state."
+                if hops.nlb
+                else "endpoint's state, then the VPC link's."
+            ),
         ),
         AlarmSpec(
             key="api-latency-p99",
@@ -390,7 +422,7 @@ def consumer_alarms(
         AlarmSpec(
             key="api-4xx-rate",
             namespace=API,
-            metric="4XXError",
+            metric=hops.api.errors_4xx,
             dimensions=api,
             statistic="Average",
             comparison=GREATER,
@@ -400,27 +432,6 @@ def consumer_alarms(
             "credentials and the access log.",
         ),
         AlarmSpec(
-            key="nlb-healthy-endpoints",
-            namespace=NLB,
-            metric="HealthyHostCount",
-            dimensions=lb,
-            statistic="Minimum",
-            comparison=LESS,
-            threshold=hops.endpoint_count,
-            missing_data="breaching",
-            description="Fewer healthy endpoint ENIs than there are: check the endpoint "
-            "is available and the provider accepts connections.",
-        ),
-        AlarmSpec(
-            key="nlb-target-resets",
-            namespace=NLB,
-            metric="TCP_Target_Reset_Count",
-            dimensions={"LoadBalancer": hops.nlb_suffix},
-            comparison=GREATER,
-            threshold=s.resets_per_period,
-            description="The endpoint resets connections: check the provider's NLB.",
-        ),
-        AlarmSpec(
             key="endpoint-dropped",
             namespace=ENDPOINT,
             metric="PacketsDropped",
@@ -428,7 +439,7 @@ def consumer_alarms(
             comparison=GREATER,
             threshold=0,
             description="The interface endpoint drops packets: check its security group "
-            "admits the NLB on the listener port.",
+            f"admits the {'NLB' if hops.nlb else 'VPC link'} on the listener port.",
         ),
         AlarmSpec(
             key="endpoint-resets",
@@ -444,20 +455,16 @@ def consumer_alarms(
         Widget(
             title="API: requests, 4XX, 5XX",
             namespace=API,
-            metrics=[("Count", api, "Sum"), ("4XXError", api, "Sum"), ("5XXError", api, "Sum")],
+            metrics=[
+                ("Count", api, "Sum"),
+                (hops.api.errors_4xx, api, "Sum"),
+                (hops.api.errors_5xx, api, "Sum"),
+            ],
         ),
         Widget(
             title="API: latency p99 and integration latency",
             namespace=API,
             metrics=[("Latency", api, "p99"), ("IntegrationLatency", api, "p99")],
-        ),
-        Widget(
-            title="Consumer NLB: healthy endpoint ENIs, resets",
-            namespace=NLB,
-            metrics=[
-                ("HealthyHostCount", lb, "Minimum"),
-                ("TCP_Target_Reset_Count", {"LoadBalancer": hops.nlb_suffix}, "Sum"),
-            ],
         ),
         Widget(
             title="Interface endpoint: bytes, drops, resets",
@@ -469,7 +476,49 @@ def consumer_alarms(
             ],
         ),
     ]
+    if hops.nlb is not None:
+        alarms[3:3] = nlb_alarms(s, hops.nlb, hops.endpoint_count)
+        widgets[2:2] = [nlb_widget(hops.nlb)]
     return alarms, widgets
+
+
+def nlb_alarms(s: MonitoringSettings, nlb: ConsumerNlb, endpoint_count: int) -> list[AlarmSpec]:
+    lb = {"LoadBalancer": nlb.nlb_suffix, "TargetGroup": nlb.target_group_suffix}
+    return [
+        AlarmSpec(
+            key="nlb-healthy-endpoints",
+            namespace=NLB,
+            metric="HealthyHostCount",
+            dimensions=lb,
+            statistic="Minimum",
+            comparison=LESS,
+            threshold=endpoint_count,
+            missing_data="breaching",
+            description="Fewer healthy endpoint ENIs than there are: check the endpoint "
+            "is available and the provider accepts connections.",
+        ),
+        AlarmSpec(
+            key="nlb-target-resets",
+            namespace=NLB,
+            metric="TCP_Target_Reset_Count",
+            dimensions={"LoadBalancer": nlb.nlb_suffix},
+            comparison=GREATER,
+            threshold=s.resets_per_period,
+            description="The endpoint resets connections: check the provider's NLB.",
+        ),
+    ]
+
+
+def nlb_widget(nlb: ConsumerNlb) -> Widget:
+    lb = {"LoadBalancer": nlb.nlb_suffix, "TargetGroup": nlb.target_group_suffix}
+    return Widget(
+        title="Consumer NLB: healthy endpoint ENIs, resets",
+        namespace=NLB,
+        metrics=[
+            ("HealthyHostCount", lb, "Minimum"),
+            ("TCP_Target_Reset_Count", {"LoadBalancer": nlb.nlb_suffix}, "Sum"),
+        ],
+    )
 
 
 def alarms_table() -> str:
@@ -489,10 +538,8 @@ def alarms_table() -> str:
     consumer, _ = consumer_alarms(
         defaults,
         ConsumerHops(
-            api_name="",
-            stage_name="",
-            nlb_suffix="",
-            target_group_suffix="",
+            api=rest_api_metrics("", ""),
+            nlb=ConsumerNlb(nlb_suffix="", target_group_suffix=""),
             endpoint_count=2,
             endpoint_id="",
             vpc_id="",

@@ -65,7 +65,12 @@ STAGE_NAME: Final = "stageName"
 API_AUTHORIZATION: Final = "apiAuthorization"
 VPC_LINK_ID: Final = "vpcLinkId"
 CONSUMER_NLB_ARN: Final = "consumerNlbArn"
+"""The consumer NLB's ARN; null with the HTTP API front, which has none."""
 ENDPOINT_IPS: Final = "endpointIps"
+FRONTEND: Final = "frontend"
+"""rest or http (xacct:frontend)."""
+CLOUD_MAP_SERVICE_ARN: Final = "cloudMapServiceArn"
+"""The Cloud Map service listing the endpoint's IPs (http front; null with rest)."""
 
 CONSUMER_KEYS: Final = (
     INTERFACE_ENDPOINT_ID,
@@ -78,17 +83,19 @@ CONSUMER_KEYS: Final = (
     VPC_LINK_ID,
     CONSUMER_NLB_ARN,
     ENDPOINT_IPS,
+    FRONTEND,
+    CLOUD_MAP_SERVICE_ARN,
     RETAINED_ON_DESTROY,
 )
 
-# What `verify` reads from each consumer stack.
+# What `verify` reads from each consumer stack (and, by its front, the consumer NLB's ARN or
+# the Cloud Map service with the endpoint IPs).
 CONSUMER_KEYS_VERIFIED: Final = (
     INTERFACE_ENDPOINT_ID,
     CONSUMER_REGION,
     INVOKE_URL,
     API_AUTHORIZATION,
     VPC_LINK_ID,
-    CONSUMER_NLB_ARN,
 )
 
 # What the provider reads from each consumer stack to accept its connection.

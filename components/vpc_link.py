@@ -5,9 +5,12 @@ own, which sends to the NLB's listener only; the NLB admits only that group. v1:
 NLB's ARN over PrivateLink (no security group; creating one takes 8 minutes or more). The
 README's "VPC link" section weighs the two.
 
-These resources were created by the NLB's and the API's components before this module held
-them: they keep their names, and aliases to their former parents keep their URNs, so moving
-them replaced nothing (tests/test_urns.py).
+`EndpointVpcLink` is the HTTP API front's link (xacct:frontend http): v2, its ENIs sending
+straight to the interface endpoint's security group on the listener port, no NLB between.
+
+The REST link's resources were created by the NLB's and the API's components before this
+module held them: they keep their names, and aliases to their former parents keep their URNs,
+so moving them replaced nothing (tests/test_urns.py).
 """
 
 from __future__ import annotations
@@ -107,4 +110,54 @@ class VpcLink(pulumi.ComponentResource):
                 opts=api_era,
             )
             self.link_id = link_v1.id
+        self.register_outputs({"link_id": self.link_id})
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndpointVpcLinkArgs:
+    vpc_id: pulumi.Input[str]
+    subnet_ids: list[pulumi.Output[str]]
+    endpoint_security_group_id: pulumi.Input[str]
+    port: int
+    after: list[pulumi.Resource]
+    """What the link's ENIs wait for (the endpoint holding its pinned IPs)."""
+    tags: dict[str, str] | None = None
+
+
+class EndpointVpcLink(pulumi.ComponentResource):
+    """VPC link v2 for the HTTP API: out to the interface endpoint only."""
+
+    link_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: EndpointVpcLinkArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("xacct:consumer:EndpointVpcLink", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = args.tags or {}
+        link_sg = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description="API Gateway VPC link ENIs: out to the interface endpoint only",
+            tags={**tags, "Name": f"{name}-sg"},
+            opts=child,
+        )
+        allow_tcp(
+            f"{name}-endpoint",
+            source=link_sg.id,
+            target=args.endpoint_security_group_id,
+            port=args.port,
+            egress_why="VPC link to the interface endpoint on the listener port",
+            ingress_why="Interface endpoint admits the API Gateway VPC link on the listener port",
+            opts=child,
+        )
+        link = aws.apigatewayv2.VpcLink(
+            name,
+            name=name,
+            subnet_ids=args.subnet_ids,
+            security_group_ids=[link_sg.id],
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=args.after),
+        )
+        self.link_id = link.id
         self.register_outputs({"link_id": self.link_id})

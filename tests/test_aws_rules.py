@@ -196,6 +196,19 @@ VIOLATIONS: list[tuple[str, list[Registration], str]] = [
     ("name:Trail", [record(aws_rules.TRAIL, {"name": "my--trail"})], "refuses"),
     ("name:VpcLink", [record(aws_rules.VPC_LINK_V2, {"name": "l" * 129})], "1 to 128"),
     ("name:Stage", [record(aws_rules.STAGE, {"stageName": "v1.0"})], "refuses"),
+    ("name:Api", [record(aws_rules.HTTP_API, {"name": "a" * 129})], "1 to 128"),
+    ("name:Stage", [record(aws_rules.HTTP_STAGE, {"name": "$prod"})], "refuses"),
+    ("name:HttpNamespace", [record(aws_rules.CLOUD_MAP_NAMESPACE, {"name": "my ns"})], "refuses"),
+    (
+        "name:Service",
+        [record(aws_rules.CLOUD_MAP_SERVICE, {}, {"name": "x" * 64 + "-1a2b3c4"})],
+        "refuses",
+    ),
+    (
+        "name:Instance",
+        [record(aws_rules.CLOUD_MAP_INSTANCE, {"instanceId": "10.0.0.1 "})],
+        "refuses",
+    ),
     (
         "ec2-description",
         [record(aws_rules.SG, {"description": "Endpoint's group"})],

@@ -42,6 +42,16 @@ def consumer(**changes: Any) -> dict[str, Any]:
 
 # (config, the one problem expected, verbatim)
 BAD_INPUT = [
+    (consumer(frontend="graphql"), "xacct:frontend: 'graphql' is not one of: http, rest"),
+    (
+        consumer(frontend="http", apiAuthorization="api-key"),
+        "xacct:apiAuthorization: 'api-key' is REST only: HTTP APIs have no API keys; use iam "
+        "with xacct:frontend http, or xacct:frontend rest",
+    ),
+    (
+        consumer(frontend="http", vpcLinkVersion="v1"),
+        "xacct:vpcLinkVersion: 'v1' is REST only: xacct:frontend http links with v2",
+    ),
     ({}, "xacct:role: is required to choose which side this stack builds: provider or consumer"),
     ({"role": "both"}, "xacct:role: 'both' is not one of: consumer, provider"),
     (

@@ -28,7 +28,7 @@ from xacct_ops.offline_engine import Registration
 IAM = ROOT / "docs" / "iam"
 FILES = {
     "provider": [IAM / "provider-deployer-policy-1.json", IAM / "provider-deployer-policy-2.json"],
-    "consumer": [IAM / "consumer-deployer-policy.json"],
+    "consumer": [IAM / "consumer-deployer-policy.json", IAM / "consumer-deployer-policy-http.json"],
 }
 MANAGED_POLICY_MAX = 6144  # characters without whitespace (IAM quotas)
 

@@ -457,3 +457,63 @@ def test_the_rollout_is_verified_stack_by_stack(aws: Endpointed, world: dict[str
     assert "interface endpoint (A)" in text and "HTTPS through the API" in text
     # moto has no DescribeVpcEndpointConnections, and nothing listens on the invoke URL.
     assert failed == 2
+
+
+@pytest.fixture(scope="module")
+def directory(aws: Endpointed) -> str:
+    """The HTTP front's Cloud Map service with two endpoint IPs registered; its ARN."""
+    cloudmap = aws.client("servicediscovery")
+    operation = cloudmap.create_http_namespace(Name="xacct-endpoints")["OperationId"]
+    namespace = cloudmap.get_operation(OperationId=operation)["Operation"]["Targets"]["NAMESPACE"]
+    service = cloudmap.create_service(Name="endpoint", NamespaceId=namespace, Type="HTTP")[
+        "Service"
+    ]
+    for ip in ("10.0.0.10", "10.0.1.10"):
+        cloudmap.register_instance(
+            ServiceId=service["Id"],
+            InstanceId=ip,
+            Attributes={"AWS_INSTANCE_IPV4": ip, "AWS_INSTANCE_PORT": "443"},
+        )
+    return str(service["Arn"])
+
+
+def test_the_directory_must_list_exactly_the_endpoint_ips(aws: Endpointed, directory: str) -> None:
+    cloudmap = aws.client("servicediscovery")
+    ok = verify.check_directory(cloudmap, directory, ["10.0.1.10", "10.0.0.10"])
+    assert ok.ok and ok.detail == "2 instances: 10.0.0.10, 10.0.1.10"
+    stale = verify.check_directory(cloudmap, directory, ["10.0.0.10", "10.0.2.10"])
+    assert not stale.ok
+    assert stale.detail == "lists 10.0.0.10, 10.0.1.10, the endpoint has 10.0.0.10, 10.0.2.10"
+
+
+def test_verify_consumer_with_the_http_front_checks_cloud_map_not_an_nlb(
+    aws: Endpointed, world: dict[str, str], directory: str, api: str
+) -> None:
+    consumer_outputs = {
+        keys.INTERFACE_ENDPOINT_ID: world["endpoint"],
+        keys.VPC_LINK_ID: world["link_v2"],
+        keys.FRONTEND: "http",
+        keys.CONSUMER_NLB_ARN: None,
+        keys.CLOUD_MAP_SERVICE_ARN: directory,
+        keys.ENDPOINT_IPS: ["10.0.0.10", "10.0.1.10"],
+        keys.INVOKE_URL: api,
+        keys.API_AUTHORIZATION: "iam",
+        keys.CONSUMER_REGION: "us-east-1",
+    }
+    hops = verify.verify_consumer(
+        Accounts(provider=aws, consumer=aws),
+        {keys.ENDPOINT_SERVICE_ID: world["service"], keys.PROVIDER_NLB_ARN: world["nlb"]},
+        consumer_outputs,
+        {"xacct:vpcLinkVersion": "v1"},  # the HTTP front links with v2 whatever this says
+        timeout=0,
+        sleep=lambda s: None,
+    )
+    assert [h.name for h in hops] == [
+        "endpoint connection accepted (B)",
+        "interface endpoint (A)",
+        "VPC link v2 (A)",
+        "Cloud Map lists the endpoint IPs (A)",
+        "NLB targets healthy (B)",
+        "HTTPS through the API",
+    ]
+    assert [h.ok for h in hops][1:] == [True, True, True, True, True]

@@ -62,6 +62,12 @@ TRAIL = "aws:cloudtrail/trail:Trail"
 VPC_LINK_V2 = "aws:apigatewayv2/vpcLink:VpcLink"
 STAGE = "aws:apigateway/stage:Stage"
 INTEGRATION = "aws:apigateway/integration:Integration"
+HTTP_API = "aws:apigatewayv2/api:Api"
+HTTP_STAGE = "aws:apigatewayv2/stage:Stage"
+CLOUD_MAP_NAMESPACE = "aws:servicediscovery/httpNamespace:HttpNamespace"
+CLOUD_MAP_SERVICE = "aws:servicediscovery/service:Service"
+CLOUD_MAP_INSTANCE = "aws:servicediscovery/instance:Instance"
+_DNS_LABEL = r"([a-zA-Z0-9_][a-zA-Z0-9-_]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9])"
 
 
 Recorded = Registration
@@ -253,6 +259,41 @@ NAME_RULES: dict[str, NameRule] = {
         re.compile(r"^.+$"),
         "1 to 128 characters",
         "https://docs.aws.amazon.com/cli/latest/reference/apigatewayv2/create-vpc-link.html",
+    ),
+    HTTP_API: NameRule(
+        "name",
+        128,
+        re.compile(r"^.+$"),
+        "1 to 128 characters",
+        "https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis.html",
+    ),
+    HTTP_STAGE: NameRule(
+        "name",
+        128,
+        re.compile(r"^(\$default|[A-Za-z0-9_-]+)$"),
+        "$default, or letters, digits, - and _",
+        "https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-stages.html",
+    ),
+    CLOUD_MAP_NAMESPACE: NameRule(
+        "name",
+        1024,
+        re.compile(r"^[!-~]+$"),
+        "printable ASCII without spaces",
+        "https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateHttpNamespace.html",
+    ),
+    CLOUD_MAP_SERVICE: NameRule(
+        "name",
+        127,
+        re.compile(rf"^{_DNS_LABEL}(\.{_DNS_LABEL})*$"),
+        "DNS labels of letters, digits, - and _ (at most 63 each)",
+        "https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateService.html",
+    ),
+    CLOUD_MAP_INSTANCE: NameRule(
+        "instanceId",
+        64,
+        re.compile(r"^[0-9a-zA-Z_/:.@-]+$"),
+        "letters, digits and _/:.@-",
+        "https://docs.aws.amazon.com/cloud-map/latest/api/API_RegisterInstance.html",
     ),
     STAGE: NameRule(
         "stageName",

@@ -142,6 +142,8 @@ AUTONAMED: dict[str, str] = {
     "aws:apigatewayv2/vpcLink:VpcLink": "name",
     "aws:apigateway/vpcLink:VpcLink": "name",
     "aws:cloudtrail/trail:Trail": "name",
+    "aws:servicediscovery/httpNamespace:HttpNamespace": "name",
+    "aws:servicediscovery/service:Service": "name",
 }
 AUTONAME_HEX = 7
 

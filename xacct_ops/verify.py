@@ -107,6 +107,23 @@ def check_targets(elbv2: Any, nlb_arn: str, label: str) -> Hop:
     )
 
 
+def check_directory(cloudmap: Any, service_arn: str, endpoint_ips: list[str]) -> Hop:
+    """The HTTP front's Cloud Map service lists exactly the endpoint's IPs (what the API
+    discovers and sends to)."""
+    name = "Cloud Map lists the endpoint IPs (A)"
+    service_id = service_arn.rsplit("/", 1)[-1]
+    instances = cloudmap.list_instances(ServiceId=service_id)["Instances"]
+    listed = sorted(i.get("Attributes", {}).get("AWS_INSTANCE_IPV4", "?") for i in instances)
+    if listed == sorted(endpoint_ips):
+        return Hop(name, True, f"{len(listed)} instances: {', '.join(listed)}")
+    return Hop(
+        name,
+        False,
+        f"lists {', '.join(listed) or 'nothing'}, the endpoint has {', '.join(endpoint_ips)}",
+        settled=bool(listed),
+    )
+
+
 Opener = Callable[..., Any]
 """urlopen's shape: (request, timeout[, ssl context]) → a response."""
 
@@ -374,7 +391,8 @@ def verify_consumer(
     `timeout` seconds (a hop still settling when time is up fails with its state)."""
     deadline = clock() + timeout
     endpoint_id = consumer_outputs[keys.INTERFACE_ENDPOINT_ID]
-    version = consumer_config.get("xacct:vpcLinkVersion", "v2")
+    http = consumer_outputs.get(keys.FRONTEND) == "http"
+    version = "v2" if http else consumer_config.get("xacct:vpcLinkVersion", "v2")
     ec2_a = accounts.consumer.client("ec2")
     ec2_b = accounts.provider.client("ec2")
     link_client = accounts.consumer.client("apigatewayv2" if version == "v2" else "apigateway")
@@ -392,10 +410,21 @@ def verify_consumer(
             lambda: check_vpc_link(link_client, consumer_outputs[keys.VPC_LINK_ID], version),
         ),
         (
-            "NLB targets healthy (A)",
-            lambda: check_targets(
-                accounts.consumer.client("elbv2"), consumer_outputs[keys.CONSUMER_NLB_ARN], "A"
-            ),
+            (
+                "Cloud Map lists the endpoint IPs (A)",
+                lambda: check_directory(
+                    accounts.consumer.client("servicediscovery"),
+                    consumer_outputs[keys.CLOUD_MAP_SERVICE_ARN],
+                    list(consumer_outputs[keys.ENDPOINT_IPS]),
+                ),
+            )
+            if http
+            else (
+                "NLB targets healthy (A)",
+                lambda: check_targets(
+                    accounts.consumer.client("elbv2"), consumer_outputs[keys.CONSUMER_NLB_ARN], "A"
+                ),
+            )
         ),
         (
             "NLB targets healthy (B)",

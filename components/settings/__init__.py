@@ -41,6 +41,7 @@ from components.settings.consumer import (
     CONSUMER_ONLY_KEYS,
     ApiAuthorization,
     ConsumerSettings,
+    Frontend,
     VpcLinkVersion,
     read_consumer,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "ClusterSettings",
     "ConfigError",
     "ConsumerSettings",
+    "Frontend",
     "ListenerSettings",
     "MonitoringSettings",
     "NetworkSettings",

@@ -24,8 +24,14 @@ ApiAuthorization = Literal["iam", "api-key", "none"]
 VpcLinkVersion = Literal["v2", "v1"]
 
 
+Frontend = Literal["rest", "http"]
+"""rest: REST API → VPC link → consumer NLB → endpoint. http: HTTP API → VPC link v2 → the
+endpoint's IPs (from AWS Cloud Map), no consumer NLB."""
+
+
 CONSUMER_ONLY_KEYS = (
     "providerStack",
+    "frontend",
     "vpcLinkVersion",
     "apiAuthorization",
     "manageApiGatewayAccount",
@@ -48,6 +54,7 @@ class ConsumerSettings:
     name: str
     network: NetworkSettings
     provider_stack: str
+    frontend: Frontend
     vpc_link_version: VpcLinkVersion
     api_authorization: ApiAuthorization
     manage_api_gateway_account: bool
@@ -86,11 +93,26 @@ def read_consumer(r: Reader, name: str, retention: int, aws: AwsSettings) -> Con
         "<stack> or <org>/<project>/<stack>",
     )
     auth = r.choice("apiAuthorization", ApiAuthorization)
+    frontend = r.choice("frontend", Frontend)
+    link = r.choice("vpcLinkVersion", VpcLinkVersion)
+    if frontend == "http":
+        # HTTP APIs link through VPC link v2 only, and have no API keys or usage plans
+        # (API Gateway developer guide: "Choose between REST APIs and HTTP APIs").
+        if link == "v1":
+            r.fail("vpcLinkVersion", link, "is REST only: xacct:frontend http links with v2")
+        if auth == "api-key":
+            r.fail(
+                "apiAuthorization",
+                auth,
+                "is REST only: HTTP APIs have no API keys; use iam with xacct:frontend http, "
+                "or xacct:frontend rest",
+            )
     return ConsumerSettings(
         name=name,
         network=network,
         provider_stack=provider_stack or "",
-        vpc_link_version=r.choice("vpcLinkVersion", VpcLinkVersion),
+        frontend=frontend,
+        vpc_link_version=link,
         api_authorization=auth,  # type: ignore[arg-type]
         manage_api_gateway_account=r.boolean("manageApiGatewayAccount"),
         stage_name=r.string("stageName", _STAGE, "is not a stage name (letters, digits, _)")

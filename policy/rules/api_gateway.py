@@ -57,6 +57,15 @@ def _apigw_private_integration(token: str, props: Props, _: Config) -> Iterator[
             "uri", uri, "call the backend with https://<TLS server name>/ so TLS runs end to end"
         )
     tls = props.get("tlsConfig") or {}
+    if token == INTEGRATION_V2 and not tls.get("serverNameToVerify"):
+        # HTTP APIs: "If you specify a TLS configuration, private integration traffic uses
+        # the HTTPS protocol" (apigatewayv2 TlsConfig); without one it is plain HTTP.
+        yield Finding(
+            "tlsConfig.serverNameToVerify",
+            tls.get("serverNameToVerify"),
+            "set tls_config.server_name_to_verify to the backend's TLS server name: without it "
+            "the private integration speaks plain HTTP",
+        )
     if tls.get("insecureSkipVerification") is True:
         yield Finding(
             "tlsConfig.insecureSkipVerification",
@@ -80,6 +89,26 @@ def _apigw_access_logging(token: str, props: Props, _: Config) -> Iterator[Findi
             settings.get("destinationArn"),
             "send access logs to a log group",
         )
+
+
+@resource_rule(
+    "apigw-http-stage-throttle",
+    M,
+    [STAGE_V2],
+    "APIGateway (throttling), the REST stages' apigw-stage-method-settings",
+    "HTTP API stages throttle every route (positive rate and burst limits).",
+)
+def _apigw_http_stage_throttle(token: str, props: Props, _: Config) -> Iterator[Finding]:
+    settings = props.get("defaultRouteSettings") or {}
+    for key in ("throttlingRateLimit", "throttlingBurstLimit"):
+        value = settings.get(key)
+        if not isinstance(value, (int, float)) or value <= 0:
+            yield Finding(
+                f"defaultRouteSettings.{key}",
+                value,
+                "set a positive limit (xacct:throttleRateLimit / throttleBurstLimit): unset, "
+                "the stage takes the account's whole quota",
+            )
 
 
 @resource_rule(

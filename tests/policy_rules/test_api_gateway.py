@@ -19,6 +19,56 @@ from tests.policy_rules.support import (
 CASES: list[Case] = [
     (
         "apigw-private-integration",
+        rules.INTEGRATION_V2,
+        {
+            "integrationType": "HTTP_PROXY",
+            "connectionType": "VPC_LINK",
+            "connectionId": "abc",
+            "integrationUri": "arn:aws:servicediscovery:us-east-1:1:service/srv-1",
+            "tlsConfig": {"serverNameToVerify": "api.example.com"},
+        },
+        {},
+        [],
+    ),
+    (
+        "apigw-private-integration",
+        rules.INTEGRATION_V2,
+        {
+            "integrationType": "HTTP_PROXY",
+            "connectionType": "VPC_LINK",
+            "connectionId": "abc",
+            "integrationUri": "arn:aws:servicediscovery:us-east-1:1:service/srv-1",
+        },
+        {},
+        [
+            "aws:apigatewayv2/integration:Integration 'r': tlsConfig.serverNameToVerify is not "
+            "set; set tls_config.server_name_to_verify to the backend's TLS server name: without "
+            "it the private integration speaks plain HTTP"
+        ],
+    ),
+    (
+        "apigw-http-stage-throttle",
+        rules.STAGE_V2,
+        {"defaultRouteSettings": {"throttlingRateLimit": 100, "throttlingBurstLimit": 200}},
+        {},
+        [],
+    ),
+    (
+        "apigw-http-stage-throttle",
+        rules.STAGE_V2,
+        {"defaultRouteSettings": {"throttlingRateLimit": -1}},
+        {},
+        [
+            "aws:apigatewayv2/stage:Stage 'r': defaultRouteSettings.throttlingRateLimit is -1; "
+            "set a positive limit (xacct:throttleRateLimit / throttleBurstLimit): unset, the "
+            "stage takes the account's whole quota",
+            "aws:apigatewayv2/stage:Stage 'r': defaultRouteSettings.throttlingBurstLimit is not "
+            "set; set a positive limit (xacct:throttleRateLimit / throttleBurstLimit): unset, the "
+            "stage takes the account's whole quota",
+        ],
+    ),
+    (
+        "apigw-private-integration",
         rules.INTEGRATION,
         {
             "type": "HTTP_PROXY",
@@ -66,6 +116,7 @@ CASES: list[Case] = [
             "connectionType": "VPC_LINK",
             "connectionId": "l",
             "integrationUri": "arn:aws:elasticloadbalancing:listener",
+            "tlsConfig": {"serverNameToVerify": "api.example.com"},
         },
         {},
         [],

@@ -104,6 +104,8 @@ CONSUMER_VARIANTS: dict[str, dict[str, Any]] = {
     "no-account-role": {"manageApiGatewayAccount": "false"},
     "monitoring-off": {"monitoring": "false"},
     "explicit-endpoint-ips": {"endpointIps": ["10.0.0.77", "10.0.16.77"]},
+    "http-front": {"frontend": "http"},
+    "http-front-monitoring-off": {"frontend": "http", "monitoring": "false"},
 }
 PREFIXES = {"default": None, "longest": LONGEST_NAME, "shortest": SHORTEST_NAME}
 VARIANT_PREFIX = "longest"
