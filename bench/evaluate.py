@@ -70,11 +70,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=["floor", "provider", "consumer"])
     parser.add_argument("--consumers", type=int, default=1)
+    parser.add_argument("--frontend", choices=["rest", "http"], default="rest")
     args = parser.parse_args()
 
     touch_sdk()
     import_s = time.perf_counter() - STARTED
     eval_s, resources = 0.0, None
+    cost: dict[str, object] = {}
     if args.what != "floor":
         from xacct_ops.offline_engine import (
             AZS_BY_ACCOUNT,
@@ -106,6 +108,7 @@ def main() -> None:
             account = FakeAccount(
                 account_id=CONSUMER_ACCOUNT, azs=dict(AZS_BY_ACCOUNT[CONSUMER_ACCOUNT])
             )
+            consumer_config = {**consumer_config, "frontend": args.frontend}
             started = time.perf_counter()
             run = run_program(
                 consumer_config,
@@ -115,6 +118,11 @@ def main() -> None:
             )
         eval_s = time.perf_counter() - started
         resources = len(run.registrations)
+        if args.what == "consumer":
+            from bench.costs import price
+
+            priced = price(run.registrations)
+            cost = {"monthly_usd": priced.monthly, "hops": list(priced.hops)}
     print(
         json.dumps(
             {
@@ -123,6 +131,7 @@ def main() -> None:
                 "total_s": import_s + eval_s,
                 "resources": resources,
                 "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                **cost,
             }
         )
     )

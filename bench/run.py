@@ -36,8 +36,10 @@ def measure(args: list[str], runs: int) -> dict[str, list[float]]:
             cwd=ROOT,
         )
         for key, value in json.loads(done.stdout.strip().splitlines()[-1]).items():
-            if value is not None:
+            if isinstance(value, (int, float)):
                 samples.setdefault(key, []).append(float(value))
+            elif isinstance(value, list):
+                samples[key] = value  # the same every run (hops)
         print(".", end="", flush=True, file=sys.stderr)
     return samples
 
@@ -101,6 +103,17 @@ def main() -> None:
         first = first or (count, eval_s)
         previous = (count, eval_s)
     print("consumer routes: not configurable (one greedy {proxy+} route and `/`), so not scaled")
+
+    print("\nconsumer fronts: what each consumer account pays and crosses (bench/costs.py)")
+    print(f"{'front':6} {'eval s':>7} {'resources':>9} {'fixed $/month':>14} {'hops':>5}  path")
+    for front in ("rest", "http"):
+        samples = measure(["consumer", "--frontend", front], 1)
+        hops = [str(h) for h in samples["hops"]]
+        print(
+            f"{front:6} {statistics.median(samples['eval_s']):7.2f} "
+            f"{int(samples['resources'][0]):9} {samples['monthly_usd'][0]:14.2f} "
+            f"{len(hops):5}  API Gateway → {' → '.join(hops)}"
+        )
 
     if not args.no_suite:
         started = time.perf_counter()

@@ -22,3 +22,17 @@ def test_evaluate_reports_time_memory_and_resources_for_a_scaled_provider() -> N
     assert result["total_s"] >= result["eval_s"] > 0 and result["maxrss_mb"] > 0
     # 3 consumers: a StackReference and an accepter each, on top of the one-consumer stack
     assert result["resources"] > 60
+
+
+def test_the_http_front_saves_the_consumer_nlb_and_its_hop() -> None:
+    from bench.costs import HOURS, price
+    from tests.support.variants import consumer_variant
+
+    rest = price(consumer_variant("default").registrations)
+    http = price(consumer_variant("http-front").registrations)
+    # Priced from what each plan registers. The NLB's hours are the difference: the HTTP front
+    # also drops the NLB's two alarms ($0.20) and adds one Cloud Map instance per endpoint IP
+    # (two, $0.20), which cancel out.
+    assert round(rest.monthly - http.monthly, 2) == round(0.0225 * HOURS, 2)
+    assert [h for h in rest.hops if h not in http.hops] == ["consumer NLB"]
+    assert rest.hops[0] == http.hops[0] == "VPC link ENI"

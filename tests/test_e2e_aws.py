@@ -10,6 +10,7 @@ Skipped, with the reason, unless the Pulumi CLI is on PATH and these are set:
     XACCT_E2E_DOMAIN and XACCT_E2E_ROUTE53_ZONE_ID              a public zone in account B, where
                                   the TLS server name and its certificate are made
     XACCT_E2E_REGION             optional, default us-east-1
+    XACCT_E2E_FRONTEND           optional, rest (default) or http: the consumer's xacct:frontend
 
 The accounts need the permissions in docs/iam/. A run takes about 40 minutes (the EKS cluster
 and its node group are most of it, both ways) and costs about a dollar (README, "Running it
@@ -107,6 +108,7 @@ def throwaway_stacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
             "xacct:role": "consumer",
             "xacct:name": prefix,
             "xacct:providerStack": f"organization/xacct/{provider}",
+            "xacct:frontend": os.environ.get("XACCT_E2E_FRONTEND", "rest"),
         },
     }
     paths = [PROJECT_DIR / f"Pulumi.{stack}.yaml" for stack in files]
