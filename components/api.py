@@ -62,6 +62,8 @@ class PrivateApiArgs:
     log_retention_days: int
     log_kms_key_arn: pulumi.Input[str]
     manage_account: bool
+    disable_execute_api_endpoint: bool = False
+    """Only the custom domain answers (xacct:disableExecuteApiEndpoint)."""
     tags: dict[str, str] | None = None
 
 
@@ -76,6 +78,8 @@ class PrivateApi(pulumi.ComponentResource):
     """The ApiName dimension of its CloudWatch metrics."""
     stage_name: pulumi.Output[str]
     """The Stage dimension."""
+    stage_arn: pulumi.Output[str]
+    """What a WAF web ACL is associated with."""
     retained: list[pulumi.Output[str]]
     """What `pulumi destroy` leaves in place on purpose (the region's API Gateway logging role)."""
 
@@ -100,6 +104,8 @@ class PrivateApi(pulumi.ComponentResource):
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(
                 types="REGIONAL"
             ),
+            # Left unset unless asked for, so stacks without a custom domain see no change.
+            disable_execute_api_endpoint=True if args.disable_execute_api_endpoint else None,
             tags=tags,
             opts=child,
         )
@@ -217,6 +223,7 @@ class PrivateApi(pulumi.ComponentResource):
         self.api_id = api.id
         self.api_name = api.name
         self.stage_name = stage.stage_name
+        self.stage_arn = stage.arn
         self.vpc_link_id = link_id
         self.register_outputs(
             {"invoke_url": self.invoke_url, "api_id": self.api_id, "vpc_link_id": link_id}

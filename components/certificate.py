@@ -14,19 +14,24 @@ from components.lookups import ZoneFacts
 from components.settings import ConfigError
 
 
-def check_validation_zone(server_name: str, zone: ZoneFacts) -> None:
+def check_validation_zone(
+    server_name: str,
+    zone: ZoneFacts,
+    zone_key: str = "route53ZoneId",
+    name_key: str = "tlsServerName",
+) -> None:
     """ACM validates the certificate with a record in the zone: the zone must hold the name,
     and be public (ACM's validation reads public DNS)."""
     problems = []
     if zone.private:
         problems.append(
-            f"xacct:route53ZoneId: {zone.zone_id!r} ({zone.name}) is a private hosted zone: "
+            f"xacct:{zone_key}: {zone.zone_id!r} ({zone.name}) is a private hosted zone: "
             "ACM validates a certificate through public DNS; give the public zone of the name"
         )
     if server_name != zone.name and not server_name.endswith(f".{zone.name}"):
         problems.append(
-            f"xacct:route53ZoneId: {zone.zone_id!r} holds {zone.name}, not xacct:tlsServerName "
-            f"{server_name!r}: Route 53 refuses the validation record there; give the zone of "
+            f"xacct:{zone_key}: {zone.zone_id!r} holds {zone.name}, not xacct:{name_key} "
+            f"{server_name!r}: Route 53 refuses the records there; give the zone of "
             "that name (or of a parent domain)"
         )
     if problems:

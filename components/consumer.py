@@ -19,12 +19,14 @@ import pulumi
 
 from components import outputs as keys
 from components.api import PrivateApi, PrivateApiArgs
+from components.api_domain import ApiDomain, ApiDomainArgs
 from components.aws_limits import VPC_LINK_V2_UNSUPPORTED_AZ_IDS
+from components.certificate import check_validation_zone
 from components.consumer_nlb import ConsumerLoadBalancer, ConsumerLoadBalancerArgs
 from components.http_api import HttpApi, HttpApiArgs
 from components.interface_endpoint import InterfaceEndpoint, InterfaceEndpointArgs, pin_endpoint_ips
 from components.keys import LogsKey, LogsKeyArgs
-from components.lookups import AccountFacts
+from components.lookups import AccountFacts, hosted_zone
 from components.monitoring import (
     ApiMetrics,
     ConsumerHops,
@@ -38,7 +40,14 @@ from components.monitoring import (
 )
 from components.network import NetworkPlan, PrivateNetwork, PrivateNetworkArgs, plan_for
 from components.service_map import EndpointDirectory, EndpointDirectoryArgs
-from components.settings import ACCOUNT_ID, HOSTNAME, ConsumerSettings, stack_tags
+from components.settings import (
+    ACCOUNT_ID,
+    HOSTNAME,
+    ApiDomainSettings,
+    ConfigError,
+    ConsumerSettings,
+    stack_tags,
+)
 from components.stack_link import StackLinkError, StackRead, read_stack_outputs
 from components.vpc_link import (
     EndpointVpcLink,
@@ -47,6 +56,7 @@ from components.vpc_link import (
     VpcLink,
     VpcLinkArgs,
 )
+from components.waf import ApiFirewall, ApiFirewallArgs
 
 _SERVICE_NAME = re.compile(r"^com\.amazonaws\.vpce\.[a-z0-9-]+\.vpce-svc-[0-9a-f]{8,17}$")
 _AZ_ID = re.compile(r"^[a-z]{2,4}\d-az\d{1,2}$")
@@ -146,6 +156,8 @@ class ConsumerSide(pulumi.ComponentResource):
     """The REST or HTTP API id."""
     vpc_link_id: pulumi.Output[str]
     """The VPC link id."""
+    api_url: pulumi.Output[str]
+    """Where callers call: the custom domain's https://<name>/, else the invoke URL."""
     nlb_arn: pulumi.Output[str] | None
     """The consumer NLB (None with the HTTP API front)."""
     cloud_map_service_arn: pulumi.Output[str] | None
@@ -191,6 +203,22 @@ class ConsumerSide(pulumi.ComponentResource):
             api_metrics, nlb_hop = self._http_front(name, args, endpoint, network, logs_key)
         else:
             api_metrics, nlb_hop = self._rest_front(name, args, endpoint, network, logs_key)
+        self.api_url = self.invoke_url
+        self.domain_target: pulumi.Output[str] | None = None
+        if s.domain is not None:
+            domain = ApiDomain(
+                f"{name}-domain",
+                ApiDomainArgs(
+                    settings=s.domain,
+                    frontend=s.frontend,
+                    api_id=self.api_id,
+                    stage_name=self._stage_name,
+                    tags=tags,
+                ),
+                opts=child,
+            )
+            self.api_url = domain.url
+            self.domain_target = domain.target
         self.monitoring = None
         if s.monitoring.enabled:
             self.monitoring = Monitoring(
@@ -279,12 +307,22 @@ class ConsumerSide(pulumi.ComponentResource):
                 log_retention_days=s.log_retention_days,
                 log_kms_key_arn=logs_key.arn,
                 manage_account=s.manage_api_gateway_account,
+                disable_execute_api_endpoint=bool(
+                    s.domain and s.domain.disable_execute_api_endpoint
+                ),
                 tags=tags,
             ),
             opts=child,
         )
+        if s.waf_rate_limit is not None:
+            ApiFirewall(
+                f"{name}-waf",
+                ApiFirewallArgs(stage_arn=api.stage_arn, rate_limit=s.waf_rate_limit, tags=tags),
+                opts=child,
+            )
         self.invoke_url = api.invoke_url
         self.api_id = api.api_id
+        self._stage_name = api.stage_name
         self.vpc_link_id = api.vpc_link_id
         self.nlb_arn = nlb.arn
         self.cloud_map_service_arn = None
@@ -333,17 +371,48 @@ class ConsumerSide(pulumi.ComponentResource):
                 throttle_burst_limit=s.throttle_burst_limit,
                 log_retention_days=s.log_retention_days,
                 log_kms_key_arn=logs_key.arn,
+                disable_execute_api_endpoint=bool(
+                    s.domain and s.domain.disable_execute_api_endpoint
+                ),
                 tags=tags,
             ),
             opts=child,
         )
         self.invoke_url = api.invoke_url
         self.api_id = api.api_id
+        self._stage_name = api.stage_name
         self.vpc_link_id = link.link_id
         self.nlb_arn = None
         self.cloud_map_service_arn = directory.service_arn
         self.retained = []
         return http_api_metrics(api.api_id, api.stage_name), None
+
+
+def check_api_domain(domain: ApiDomainSettings, region: str) -> None:
+    """A regional custom domain takes a certificate of its own region; a new certificate is
+    validated in a public zone that holds the name, and the alias record goes in that zone."""
+    problems = []
+    if domain.certificate_arn is not None:
+        cert_region = domain.certificate_arn.split(":")[3]
+        if cert_region != region:
+            problems.append(
+                f"xacct:apiCertificateArn: {domain.certificate_arn!r} is in {cert_region}: a "
+                f"regional custom domain takes a certificate from its own region ({region})"
+            )
+    if problems:
+        raise ConfigError(problems)
+    if domain.route53_zone_id is not None:
+        zone = hosted_zone(domain.route53_zone_id, key="apiRoute53ZoneId")
+        if domain.certificate_arn is None:
+            check_validation_zone(domain.name, zone, "apiRoute53ZoneId", "apiDomainName")
+        elif domain.name != zone.name and not domain.name.endswith(f".{zone.name}"):
+            raise ConfigError(
+                [
+                    f"xacct:apiRoute53ZoneId: {zone.zone_id!r} holds {zone.name}, not "
+                    f"xacct:apiDomainName {domain.name!r}: Route 53 refuses the alias record "
+                    "there; give the zone of that name (or of a parent domain)"
+                ]
+            )
 
 
 async def build(settings: ConsumerSettings, facts: AccountFacts) -> dict[str, Any]:
@@ -361,6 +430,8 @@ async def build(settings: ConsumerSettings, facts: AccountFacts) -> dict[str, An
             f"same xacct:name {settings.name!r}: their KMS alias, flow-log group and dashboard "
             "would have the same names; set another xacct:name on this stack"
         )
+    if settings.domain is not None:
+        check_api_domain(settings.domain, facts.region)
     allowed = service.az_ids
     allowed_from = f"the provider's endpoint service {service.service_name}"
     if settings.vpc_link_version == "v2":
@@ -396,6 +467,8 @@ async def build(settings: ConsumerSettings, facts: AccountFacts) -> dict[str, An
         keys.CONSUMER_NLB_ARN: side.nlb_arn,
         keys.ENDPOINT_IPS: list(ips),
         keys.FRONTEND: settings.frontend,
+        keys.API_URL: side.api_url,
+        keys.API_DOMAIN_TARGET: side.domain_target,
         keys.CLOUD_MAP_SERVICE_ARN: side.cloud_map_service_arn,
         keys.RETAINED_ON_DESTROY: side.retained,
         **monitoring_exports(side.monitoring),

@@ -62,6 +62,8 @@ class HttpApiArgs:
     throttle_burst_limit: int
     log_retention_days: int
     log_kms_key_arn: pulumi.Input[str]
+    disable_execute_api_endpoint: bool = False
+    """Only the custom domain answers (xacct:disableExecuteApiEndpoint)."""
     tags: dict[str, str] | None = None
 
 
@@ -84,6 +86,7 @@ class HttpApi(pulumi.ComponentResource):
             name=f"{name}-api",
             protocol_type="HTTP",
             description="Private integration to the provider's workload over PrivateLink",
+            disable_execute_api_endpoint=True if args.disable_execute_api_endpoint else None,
             tags=tags,
             opts=child,
         )

@@ -139,9 +139,9 @@ class ZoneFacts:
     private: bool
 
 
-def hosted_zone(zone_id: str) -> ZoneFacts:
+def hosted_zone(zone_id: str, key: str = "route53ZoneId") -> ZoneFacts:
     found = lookup(
-        f"xacct:route53ZoneId: cannot read hosted zone {zone_id} in this account",
+        f"xacct:{key}: cannot read hosted zone {zone_id} in this account",
         lambda: aws.route53.get_zone(zone_id=zone_id),
     )
     return ZoneFacts(zone_id=zone_id, name=found.name.rstrip("."), private=bool(found.private_zone))

@@ -69,6 +69,10 @@ CONSUMER_NLB_ARN: Final = "consumerNlbArn"
 ENDPOINT_IPS: Final = "endpointIps"
 FRONTEND: Final = "frontend"
 """rest or http (xacct:frontend)."""
+API_URL: Final = "apiUrl"
+"""Where callers call: https://<apiDomainName>/ with a custom domain, else the invoke URL."""
+API_DOMAIN_TARGET: Final = "apiDomainTarget"
+"""The regional name apiDomainName's DNS record points at (null without a custom domain)."""
 CLOUD_MAP_SERVICE_ARN: Final = "cloudMapServiceArn"
 """The Cloud Map service listing the endpoint's IPs (http front; null with rest)."""
 
@@ -84,6 +88,8 @@ CONSUMER_KEYS: Final = (
     CONSUMER_NLB_ARN,
     ENDPOINT_IPS,
     FRONTEND,
+    API_URL,
+    API_DOMAIN_TARGET,
     CLOUD_MAP_SERVICE_ARN,
     RETAINED_ON_DESTROY,
 )

@@ -197,6 +197,7 @@ VIOLATIONS: list[tuple[str, list[Registration], str]] = [
     ("name:VpcLink", [record(aws_rules.VPC_LINK_V2, {"name": "l" * 129})], "1 to 128"),
     ("name:Stage", [record(aws_rules.STAGE, {"stageName": "v1.0"})], "refuses"),
     ("name:Api", [record(aws_rules.HTTP_API, {"name": "a" * 129})], "1 to 128"),
+    ("name:WebAcl", [record(aws_rules.WEB_ACL, {"name": "my acl"})], "refuses"),
     ("name:Stage", [record(aws_rules.HTTP_STAGE, {"name": "$prod"})], "refuses"),
     ("name:HttpNamespace", [record(aws_rules.CLOUD_MAP_NAMESPACE, {"name": "my ns"})], "refuses"),
     (

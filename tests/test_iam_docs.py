@@ -28,7 +28,11 @@ from xacct_ops.offline_engine import Registration
 IAM = ROOT / "docs" / "iam"
 FILES = {
     "provider": [IAM / "provider-deployer-policy-1.json", IAM / "provider-deployer-policy-2.json"],
-    "consumer": [IAM / "consumer-deployer-policy.json", IAM / "consumer-deployer-policy-http.json"],
+    "consumer": [
+        IAM / "consumer-deployer-policy.json",
+        IAM / "consumer-deployer-policy-http.json",
+        IAM / "consumer-deployer-policy-domain.json",
+    ],
 }
 MANAGED_POLICY_MAX = 6144  # characters without whitespace (IAM quotas)
 
@@ -136,6 +140,43 @@ def test_the_policies_allow_creating_every_named_resource_of_every_variant(side:
                     refused.add(f"{variant}: {action} on {arn}")
     assert checked > 20
     assert sorted(refused) == []
+
+
+SERVICE_OF_MODULE = {
+    "acm": "acm",
+    "autoscaling": "autoscaling",
+    "apigateway": "apigateway",
+    "apigatewayv2": "apigateway",
+    "cloudtrail": "cloudtrail",
+    "cloudwatch": "cloudwatch",
+    "ec2": "ec2",
+    "eks": "eks",
+    "iam": "iam",
+    "kms": "kms",
+    "lb": "elasticloadbalancing",
+    "route53": "route53",
+    "s3": "s3",
+    "servicediscovery": "servicediscovery",
+    "sns": "sns",
+    "vpc": "ec2",
+    "wafv2": "wafv2",
+}
+
+
+@pytest.mark.parametrize("side", ["provider", "consumer"])
+def test_the_policies_reach_the_service_of_every_aws_resource_type_registered(side: str) -> None:
+    # Coarser than the named check above, for every type: a service the policies never mention
+    # (a new resource type in a variant) fails here, not at its first real `pulumi up`.
+    mentioned = {
+        action.split(":", 1)[0] for s in statements(side) for action in as_list(s["Action"])
+    }
+    needed = set()
+    for variant, registrations in runs(side):
+        for r in registrations:
+            if r.type.startswith("aws:"):
+                module = r.type.split(":")[1].split("/")[0]
+                needed.add((SERVICE_OF_MODULE.get(module, f"unmapped module {module}"), variant))
+    assert sorted((svc, v) for svc, v in needed if svc not in mentioned) == []
 
 
 def test_a_name_outside_the_patterns_would_be_refused() -> None:

@@ -326,7 +326,7 @@ ZONE_PROBLEMS = [
         {ZONE: ("other.example.org.", False)},
         [
             f"xacct:route53ZoneId: {ZONE!r} holds other.example.org, not xacct:tlsServerName "
-            "'api.provider.example.com': Route 53 refuses the validation record there; give the "
+            "'api.provider.example.com': Route 53 refuses the records there; give the "
             "zone of that name (or of a parent domain)"
         ],
     ),

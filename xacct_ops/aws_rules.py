@@ -67,6 +67,7 @@ HTTP_STAGE = "aws:apigatewayv2/stage:Stage"
 CLOUD_MAP_NAMESPACE = "aws:servicediscovery/httpNamespace:HttpNamespace"
 CLOUD_MAP_SERVICE = "aws:servicediscovery/service:Service"
 CLOUD_MAP_INSTANCE = "aws:servicediscovery/instance:Instance"
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 _DNS_LABEL = r"([a-zA-Z0-9_][a-zA-Z0-9-_]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9])"
 
 
@@ -294,6 +295,13 @@ NAME_RULES: dict[str, NameRule] = {
         re.compile(r"^[0-9a-zA-Z_/:.@-]+$"),
         "letters, digits and _/:.@-",
         "https://docs.aws.amazon.com/cloud-map/latest/api/API_RegisterInstance.html",
+    ),
+    WEB_ACL: NameRule(
+        "name",
+        128,
+        re.compile(r"^[\w-]+$"),
+        "letters, digits, _ and -",
+        "https://docs.aws.amazon.com/waf/latest/APIReference/API_CreateWebACL.html",
     ),
     STAGE: NameRule(
         "stageName",

@@ -144,6 +144,7 @@ AUTONAMED: dict[str, str] = {
     "aws:cloudtrail/trail:Trail": "name",
     "aws:servicediscovery/httpNamespace:HttpNamespace": "name",
     "aws:servicediscovery/service:Service": "name",
+    "aws:wafv2/webAcl:WebAcl": "name",
 }
 AUTONAME_HEX = 7
 
@@ -220,7 +221,11 @@ class FakeAccount:
     eks_versions: dict[str, str] = field(default_factory=lambda: dict(EKS_VERSIONS))
     """Kubernetes version → EKS support status."""
     zones: dict[str, tuple[str, bool]] = field(
-        default_factory=lambda: {"Z0123456789ABCDEFGHIJ": ("provider.example.com.", False)}
+        default_factory=lambda: {
+            "Z0123456789ABCDEFGHIJ": ("provider.example.com.", False),
+            "Z0CONSUMER0ZONE0000001": ("team-a.example.com.", False),
+            "Z0PRIVATE0ZONE00000001": ("team-a.internal.", True),
+        }
     )
     """Route 53 hosted zone id → (name, private)."""
 
@@ -488,6 +493,22 @@ class RecordingMocks(pulumi.runtime.Mocks):
             )
         elif typ == "aws:apigateway/vpcLink:VpcLink":
             rid = h[:6]
+        elif typ == "aws:apigatewayv2/api:Api":
+            rid = h[:10]
+            out["apiEndpoint"] = f"https://{rid}.execute-api.{region}.amazonaws.com"
+        elif typ == "aws:apigatewayv2/stage:Stage":
+            out["invokeUrl"] = (
+                f"https://{inputs['apiId']}.execute-api.{region}.amazonaws.com/{inputs['name']}"
+            )
+        elif typ == "aws:apigateway/domainName:DomainName":
+            out["regionalDomainName"] = f"d-{h[:10]}.execute-api.{region}.amazonaws.com"
+            out["regionalZoneId"] = "Z1UJRXOUMOOFQ8"
+        elif typ == "aws:apigatewayv2/domainName:DomainName":
+            out["domainNameConfiguration"] = {
+                **inputs["domainNameConfiguration"],
+                "targetDomainName": f"d-{h[:10]}.execute-api.{region}.amazonaws.com",
+                "hostedZoneId": "Z1UJRXOUMOOFQ8",
+            }
         elif typ == "aws:ec2/vpcEndpointConnectionAccepter:VpcEndpointConnectionAccepter":
             out["vpcEndpointState"] = "available"
         elif typ == "aws:s3/bucket:Bucket":

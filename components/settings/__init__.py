@@ -40,6 +40,7 @@ from components.settings.common import (
 from components.settings.consumer import (
     CONSUMER_ONLY_KEYS,
     ApiAuthorization,
+    ApiDomainSettings,
     ConsumerSettings,
     Frontend,
     VpcLinkVersion,
@@ -73,6 +74,7 @@ __all__ = [
     "PROVIDER_ONLY_KEYS",
     "TLS_POLICIES",
     "ApiAuthorization",
+    "ApiDomainSettings",
     "AwsSettings",
     "ClusterSettings",
     "ConfigError",

@@ -17,6 +17,7 @@ from components.settings.common import (
     read_monitoring,
     read_network,
 )
+from components.settings.provider import CERT_ARN, HOSTNAME, ZONE_ID
 
 ApiAuthorization = Literal["iam", "api-key", "none"]
 
@@ -43,10 +44,28 @@ CONSUMER_ONLY_KEYS = (
     "alarm5xxPercent",
     "alarm4xxPercent",
     "alarmLatencyP99Ms",
+    "apiDomainName",
+    "apiCertificateArn",
+    "apiRoute53ZoneId",
+    "disableExecuteApiEndpoint",
+    "apiWaf",
+    "apiWafRateLimit",
 )
 
 
 _STAGE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiDomainSettings:
+    """The API's custom domain (xacct:apiDomainName)."""
+
+    name: str
+    certificate_arn: str | None
+    """An ACM certificate in the stack's region; None: one is made and validated in the zone."""
+    route53_zone_id: str | None
+    """The public zone for the alias record (and the new certificate's validation)."""
+    disable_execute_api_endpoint: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +85,9 @@ class ConsumerSettings:
     """Fixed IPs of the endpoint's ENIs, one per subnet used (empty: from endpoint_host_number)."""
     log_retention_days: int
     monitoring: MonitoringSettings
+    domain: ApiDomainSettings | None = None
+    waf_rate_limit: int | None = None
+    """Requests per 5 minutes per client IP the stage's web ACL allows (None: no WAF)."""
     aws: AwsSettings = field(default_factory=AwsSettings)
     role: Literal["consumer"] = "consumer"
 
@@ -129,8 +151,54 @@ def read_consumer(r: Reader, name: str, retention: int, aws: AwsSettings) -> Con
         endpoint_ips=_endpoint_ips(r),
         log_retention_days=retention,
         monitoring=read_monitoring(r, "consumer"),
+        domain=_domain(r),
+        waf_rate_limit=_waf(r, frontend),
         aws=aws,
     )
+
+
+def _domain(r: Reader) -> ApiDomainSettings | None:
+    name = r.string("apiDomainName", HOSTNAME, "is not a DNS name (e.g. api.example.com)")
+    certificate = r.string("apiCertificateArn", CERT_ARN, "is not an ACM certificate ARN")
+    zone = r.string("apiRoute53ZoneId", ZONE_ID, "is not a Route 53 hosted zone id (Z...)")
+    disable = r.boolean("disableExecuteApiEndpoint")
+    if not r.is_set("apiDomainName"):
+        r.reject(
+            ("apiCertificateArn", "apiRoute53ZoneId"),
+            "without xacct:apiDomainName (they are its certificate and its zone)",
+        )
+        if disable:
+            r.fail(
+                "disableExecuteApiEndpoint",
+                disable,
+                "needs xacct:apiDomainName: without a custom domain it leaves the API unreachable",
+            )
+        return None
+    if name and not r.is_set("apiCertificateArn") and not r.is_set("apiRoute53ZoneId"):
+        r.problems.append(
+            "xacct:apiDomainName: needs a certificate: set xacct:apiCertificateArn (an ACM "
+            "certificate for the name, in this stack's region), or xacct:apiRoute53ZoneId (the "
+            "public zone to validate a new one in)"
+        )
+    if name is None:
+        return None
+    return ApiDomainSettings(
+        name=name,
+        certificate_arn=certificate,
+        route53_zone_id=zone,
+        disable_execute_api_endpoint=disable,
+    )
+
+
+def _waf(r: Reader, frontend: str) -> int | None:
+    limit = r.integer("apiWafRateLimit", 10, 2_000_000_000, " requests per 5 minutes per IP")
+    if not r.boolean("apiWaf"):
+        r.reject(("apiWafRateLimit",), "without xacct:apiWaf true")
+        return None
+    if frontend == "http":
+        r.fail("apiWaf", True, "is REST only: AWS WAF cannot be associated with an HTTP API")
+        return None
+    return limit
 
 
 def _endpoint_ips(r: Reader) -> tuple[str, ...]:

@@ -91,8 +91,8 @@ _PRINCIPAL_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w
 _SG_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
 _CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_CERT_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
-_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+CERT_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$")
 _IMAGE = re.compile(r"^[a-z0-9][\w.\-/:@]*$")
 _ASG_NAME = re.compile(r"^[\w.:/@+=,-]{1,255}$")
@@ -374,9 +374,9 @@ def _listener(r: Reader) -> ListenerSettings:
         port=port,
         tls_mode=mode,
         tls_policy=r.string("tlsPolicy", choices=TLS_POLICIES),
-        certificate_arn=r.string("certificateArn", _CERT_ARN, "is not an ACM certificate ARN"),
+        certificate_arn=r.string("certificateArn", CERT_ARN, "is not an ACM certificate ARN"),
         route53_zone_id=r.string(
-            "route53ZoneId", _ZONE_ID, "is not a Route 53 hosted zone id (Z...)"
+            "route53ZoneId", ZONE_ID, "is not a Route 53 hosted zone id (Z...)"
         ),
     )
 

@@ -17,6 +17,9 @@ from xacct_ops.offline_engine import AZS_BY_ACCOUNT, CONSUMER_ACCOUNT, PROVIDER_
 
 PROVIDER_STACK = "organization/xacct/provider"
 CERT = "arn:aws:acm:us-east-1:222222222222:certificate/12345678-1234-1234-1234-123456789012"
+CONSUMER_CERT = (
+    "arn:aws:acm:us-east-1:111111111111:certificate/87654321-4321-4321-4321-210987654321"
+)
 ECR_IMAGE = "222222222222.dkr.ecr.us-east-1.amazonaws.com/backend:1.0"
 TLS_IMAGE = "222222222222.dkr.ecr.us-east-1.amazonaws.com/tls-backend:1.0"
 LONGEST_NAME = "p" + "x" * (NAME_MAX_LENGTH - 2) + "1"
@@ -106,6 +109,17 @@ CONSUMER_VARIANTS: dict[str, dict[str, Any]] = {
     "explicit-endpoint-ips": {"endpointIps": ["10.0.0.77", "10.0.16.77"]},
     "http-front": {"frontend": "http"},
     "http-front-monitoring-off": {"frontend": "http", "monitoring": "false"},
+    "custom-domain": {
+        "apiDomainName": "api.team-a.example.com",
+        "apiRoute53ZoneId": "Z0CONSUMER0ZONE0000001",
+        "disableExecuteApiEndpoint": "true",
+    },
+    "custom-domain-http-own-certificate": {
+        "frontend": "http",
+        "apiDomainName": "api.team-a.example.com",
+        "apiCertificateArn": CONSUMER_CERT,
+    },
+    "waf": {"apiWaf": "true", "apiWafRateLimit": "500"},
 }
 PREFIXES = {"default": None, "longest": LONGEST_NAME, "shortest": SHORTEST_NAME}
 VARIANT_PREFIX = "longest"

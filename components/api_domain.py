@@ -1,0 +1,111 @@
+"""ApiDomain: the API's custom domain (xacct:apiDomainName), the name callers use before the
+request reaches API Gateway. Regional, TLS 1.2 security policy, mapped to the stage; its
+certificate is given (xacct:apiCertificateArn, in the stack's region: a regional domain takes a
+certificate from its own region) or made and DNS-validated in xacct:apiRoute53ZoneId, where
+the alias record goes too. For either front: a REST API's `DomainName` + `BasePathMapping`, an
+HTTP API's `apigatewayv2.DomainName` + `ApiMapping`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.certificate import ListenerCertificate, ListenerCertificateArgs
+from components.settings import ApiDomainSettings, Frontend
+
+SECURITY_POLICY = "TLS_1_2"
+"""API Gateway's policy for TLS 1.2 and newer on a custom domain ("TLS_1_0" is the other)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiDomainArgs:
+    settings: ApiDomainSettings
+    frontend: Frontend
+    api_id: pulumi.Input[str]
+    stage_name: pulumi.Input[str]
+    tags: dict[str, str] | None = None
+
+
+class ApiDomain(pulumi.ComponentResource):
+    url: pulumi.Output[str]
+    """https://<domain>/ (the stage is mapped at the root)."""
+    target: pulumi.Output[str]
+    """The regional name the domain's DNS record must point at."""
+
+    def __init__(
+        self, name: str, args: ApiDomainArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("xacct:consumer:ApiDomain", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        s, tags = args.settings, args.tags or {}
+        certificate = ListenerCertificate(
+            f"{name}-cert",
+            ListenerCertificateArgs(
+                server_name=s.name,
+                certificate_arn=s.certificate_arn,
+                route53_zone_id=s.route53_zone_id,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        if args.frontend == "rest":
+            domain = aws.apigateway.DomainName(
+                f"{name}-domain",
+                domain_name=s.name,
+                regional_certificate_arn=certificate.arn,
+                endpoint_configuration=aws.apigateway.DomainNameEndpointConfigurationArgs(
+                    types="REGIONAL"
+                ),
+                security_policy=SECURITY_POLICY,
+                tags=tags,
+                opts=child,
+            )
+            aws.apigateway.BasePathMapping(
+                f"{name}-mapping",
+                rest_api=args.api_id,
+                stage_name=args.stage_name,
+                domain_name=domain.domain_name,
+                opts=child,
+            )
+            target, zone_id = domain.regional_domain_name, domain.regional_zone_id
+        else:
+            http_domain = aws.apigatewayv2.DomainName(
+                f"{name}-domain",
+                domain_name=s.name,
+                domain_name_configuration=aws.apigatewayv2.DomainNameDomainNameConfigurationArgs(
+                    certificate_arn=certificate.arn,
+                    endpoint_type="REGIONAL",
+                    security_policy=SECURITY_POLICY,
+                ),
+                tags=tags,
+                opts=child,
+            )
+            aws.apigatewayv2.ApiMapping(
+                f"{name}-mapping",
+                api_id=args.api_id,
+                stage=args.stage_name,
+                domain_name=http_domain.domain_name,
+                opts=child,
+            )
+            configuration = http_domain.domain_name_configuration
+            target = configuration.target_domain_name.apply(lambda t: t or "")
+            zone_id = configuration.hosted_zone_id.apply(lambda z: z or "")
+        if s.route53_zone_id:
+            aws.route53.Record(
+                f"{name}-alias",
+                zone_id=s.route53_zone_id,
+                name=s.name,
+                type="A",
+                aliases=[
+                    aws.route53.RecordAliasArgs(
+                        name=target, zone_id=zone_id, evaluate_target_health=False
+                    )
+                ],
+                opts=child,
+            )
+        self.url = pulumi.Output.from_input(f"https://{s.name}/")
+        self.target = pulumi.Output.from_input(target)
+        self.register_outputs({"url": self.url, "target": self.target})
