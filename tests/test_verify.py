@@ -496,7 +496,9 @@ def test_verify_consumer_with_the_http_front_checks_cloud_map_not_an_nlb(
         keys.CONSUMER_NLB_ARN: None,
         keys.CLOUD_MAP_SERVICE_ARN: directory,
         keys.ENDPOINT_IPS: ["10.0.0.10", "10.0.1.10"],
-        keys.INVOKE_URL: api,
+        # With a custom domain whose execute-api URL is off, only apiUrl answers.
+        keys.INVOKE_URL: "http://127.0.0.1:9/v1",
+        keys.API_URL: api,
         keys.API_AUTHORIZATION: "iam",
         keys.CONSUMER_REGION: "us-east-1",
     }

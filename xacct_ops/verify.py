@@ -435,7 +435,7 @@ def verify_consumer(
         (
             "HTTPS through the API",
             lambda: check_api(
-                consumer_outputs[keys.INVOKE_URL],
+                consumer_outputs.get(keys.API_URL) or consumer_outputs[keys.INVOKE_URL],
                 consumer_outputs[keys.API_AUTHORIZATION],
                 credentials=credentials,
                 region=consumer_outputs[keys.CONSUMER_REGION],
