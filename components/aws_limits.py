@@ -86,6 +86,14 @@ VPC_LINK_V2_UNSUPPORTED_AZ_IDS: Final = frozenset({"use1-az3", "usw1-az2", "ape1
 "Availability by Region" table lists use1-az1/2/4/5/6, usw1-az1/3, ape1-az2/3;
 https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-vpc-links-v2.html)."""
 
+CROSS_REGION_UNSUPPORTED_AZ_IDS: Final = frozenset(
+    {"use1-az3", "usw1-az2", "apne1-az3", "apne2-az2", "apne2-az4"}
+)
+""""Cross-Region access is not supported for the following Availability Zones: use1-az3,
+usw1-az2, apne1-az3, apne2-az2, and apne2-az4" (AWS PrivateLink guide, "Share your services",
+cross-Region access,
+https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-share-your-services.html)."""
+
 DASHBOARD_WIDGETS_MAX: Final = 500
 """"A DashboardBody ... can include an array of between 0 and 500 widget objects"
 (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html)."""

@@ -20,7 +20,7 @@ import pulumi
 from components import outputs as keys
 from components.api import PrivateApi, PrivateApiArgs
 from components.api_domain import ApiDomain, ApiDomainArgs
-from components.aws_limits import VPC_LINK_V2_UNSUPPORTED_AZ_IDS
+from components.aws_limits import CROSS_REGION_UNSUPPORTED_AZ_IDS, VPC_LINK_V2_UNSUPPORTED_AZ_IDS
 from components.certificate import check_validation_zone
 from components.consumer_nlb import ConsumerLoadBalancer, ConsumerLoadBalancerArgs
 from components.http_api import HttpApi, HttpApiArgs
@@ -75,6 +75,8 @@ class ProviderService:
     region: str
     name_prefix: str = ""
     """The provider's xacct:name (its fixed names start with it)."""
+    supported_regions: tuple[str, ...] = ()
+    """The regions whose consumers may connect (its own first)."""
 
 
 def parse_provider_outputs(stack: str, values: Mapping[str, Any]) -> ProviderService:
@@ -106,6 +108,11 @@ def parse_provider_outputs(stack: str, values: Mapping[str, Any]) -> ProviderSer
     account = values[keys.PROVIDER_ACCOUNT_ID]
     if not isinstance(account, str) or not ACCOUNT_ID.match(account):
         bad(keys.PROVIDER_ACCOUNT_ID, "is not a 12-digit account id")
+    region = str(values[keys.PROVIDER_REGION])
+    supported = values.get(keys.SUPPORTED_REGIONS) or [region]
+    if not isinstance(supported, list) or not all(isinstance(r, str) for r in supported):
+        bad(keys.SUPPORTED_REGIONS, "is not a list of region names")
+        supported = [region]
     if problems:
         raise StackLinkError(
             f"provider stack {stack!r} exports unexpected values: " + "; ".join(problems)
@@ -117,8 +124,9 @@ def parse_provider_outputs(stack: str, values: Mapping[str, Any]) -> ProviderSer
         port=port,
         server_name=server_name,
         account_id=account,
-        region=str(values[keys.PROVIDER_REGION]),
+        region=region,
         name_prefix=str(values[keys.NAME_PREFIX]),
+        supported_regions=tuple(supported),
     )
 
 
@@ -128,6 +136,7 @@ async def read_provider_service(stack: str, resource_name: str) -> ProviderServi
             resource_name=resource_name,
             stack=stack,
             keys=keys.PROVIDER_KEYS_READ_BY_CONSUMER,
+            optional=(keys.SUPPORTED_REGIONS,),
             hint=(
                 "deploy the provider first (`pulumi up -s <provider stack>` in account B), "
                 "and check xacct:providerStack names it"
@@ -193,6 +202,7 @@ class ConsumerSide(pulumi.ComponentResource):
                 subnet_ids=network.subnet_ids,
                 ips=args.endpoint_ips,
                 service_name=service.service_name,
+                service_region=service.region if service.region != facts.region else None,
                 port=service.port,
                 admitted="the VPC link" if http else "the consumer NLB",
                 tags=tags,
@@ -419,10 +429,13 @@ async def build(settings: ConsumerSettings, facts: AccountFacts) -> dict[str, An
     """Account A's side: read and check the provider's outputs, plan, compose the hops, return
     the stack's outputs."""
     service = await read_provider_service(settings.provider_stack, f"{settings.name}-provider")
-    if service.region != facts.region:
+    cross_region = service.region != facts.region
+    if cross_region and facts.region not in service.supported_regions:
         raise StackLinkError(
-            f"provider stack {service.stack!r} is in {service.region}, this stack deploys to "
-            f"{facts.region}: PrivateLink here is same-region, set aws:region to {service.region}"
+            f"provider stack {service.stack!r} is in {service.region} and offers its service "
+            f"to {', '.join(service.supported_regions)}, not to {facts.region} (this stack's "
+            f"aws:region): add {facts.region} to the provider's xacct:supportedRegions and run "
+            f"`pulumi up` on it, or deploy this stack to {service.region}"
         )
     if service.account_id == facts.account_id and service.name_prefix == settings.name:
         raise StackLinkError(
@@ -432,12 +445,24 @@ async def build(settings: ConsumerSettings, facts: AccountFacts) -> dict[str, An
         )
     if settings.domain is not None:
         check_api_domain(settings.domain, facts.region)
-    allowed = service.az_ids
-    allowed_from = f"the provider's endpoint service {service.service_name}"
+    if cross_region:
+        # "Cross-Region access does not require that providers and consumers use the same
+        # Availability Zones", but is not offered in some (AWS PrivateLink guide, cross-Region).
+        offered = tuple(
+            az for az in facts.az_names_by_id if az not in CROSS_REGION_UNSUPPORTED_AZ_IDS
+        )
+        allowed_from = (
+            f"the AZs of {facts.region} that take cross-region endpoints (not "
+            f"{', '.join(sorted(CROSS_REGION_UNSUPPORTED_AZ_IDS))})"
+        )
+    else:
+        offered = service.az_ids
+        allowed_from = f"the provider's endpoint service {service.service_name}"
+    allowed = offered
     if settings.vpc_link_version == "v2":
         allowed = tuple(az for az in allowed if az not in VPC_LINK_V2_UNSUPPORTED_AZ_IDS)
-        if len(allowed) < len(service.az_ids):
-            left_out = sorted(set(service.az_ids) - set(allowed))
+        if len(allowed) < len(offered):
+            left_out = sorted(set(offered) - set(allowed))
             allowed_from += (
                 f" and VPC link v2 (not offered in {', '.join(left_out)}; "
                 "xacct:vpcLinkVersion v1 has no such limit)"

@@ -21,6 +21,9 @@ class EndpointServiceArgs:
     nlb_arn: pulumi.Input[str]
     allowed_principals: tuple[str, ...]
     protect: bool = True
+    supported_regions: tuple[str, ...] = ()
+    """Every region whose consumers may connect, the service's own first; empty: only its own
+    (the argument is then left unset, as it always was)."""
     tags: dict[str, str] | None = None
 
 
@@ -44,6 +47,9 @@ class EndpointService(pulumi.ComponentResource):
             network_load_balancer_arns=[args.nlb_arn],
             allowed_principals=list(args.allowed_principals),
             supported_ip_address_types=["ipv4"],
+            # Cross-region PrivateLink: "You can't remove the host Region from the set of
+            # supported Regions" (AWS PrivateLink guide, "Share your services", cross-Region).
+            supported_regions=list(args.supported_regions) or None,
             tags={**(args.tags or {}), "Name": f"{name}-svc"},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )

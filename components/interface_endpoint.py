@@ -75,6 +75,8 @@ class InterfaceEndpointArgs:
     ips: tuple[str, ...]
     service_name: str
     port: int
+    service_region: str | None = None
+    """The service's region when it is another one (cross-region PrivateLink)."""
     admitted: str = "the consumer NLB"
     """Who the endpoint's security group admits (its description says so)."""
     tags: dict[str, str] | None = None
@@ -102,6 +104,7 @@ class InterfaceEndpoint(pulumi.ComponentResource):
             f"{name}-endpoint",
             vpc_id=args.vpc_id,
             service_name=args.service_name,
+            service_region=args.service_region,
             vpc_endpoint_type="Interface",
             # The provider publishes no verified private DNS name: the API calls the NLB in
             # this VPC, and TLS is verified against the provider's server name instead.

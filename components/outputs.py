@@ -22,6 +22,8 @@ LISTENER_PORT: Final = "listenerPort"
 TLS_SERVER_NAME: Final = "tlsServerName"
 PROVIDER_ACCOUNT_ID: Final = "providerAccountId"
 PROVIDER_REGION: Final = "providerRegion"
+SUPPORTED_REGIONS: Final = "supportedRegions"
+"""The regions whose consumers may connect: the service's own, then xacct:supportedRegions."""
 ALLOWED_ACCOUNT_IDS: Final = "allowedAccountIds"
 ACCEPTED_ENDPOINT_IDS: Final = "acceptedEndpointIds"
 CLUSTER_NAME: Final = "clusterName"
@@ -37,6 +39,7 @@ PROVIDER_KEYS: Final = (
     TLS_SERVER_NAME,
     PROVIDER_ACCOUNT_ID,
     PROVIDER_REGION,
+    SUPPORTED_REGIONS,
     ALLOWED_ACCOUNT_IDS,
     ACCEPTED_ENDPOINT_IDS,
     CLUSTER_NAME,
@@ -45,6 +48,8 @@ PROVIDER_KEYS: Final = (
 )
 
 # What the consumer reads from the provider: a subset, so the provider can grow outputs freely.
+# SUPPORTED_REGIONS is read when present (providers deployed before it exported it are
+# same-region only).
 PROVIDER_KEYS_READ_BY_CONSUMER: Final = (
     ENDPOINT_SERVICE_NAME,
     SERVICE_AZ_IDS,

@@ -209,6 +209,9 @@ class ProviderSide(pulumi.ComponentResource):
                 nlb_arn=nlb.arn,
                 allowed_principals=s.allowed_principals,
                 protect=s.protect_endpoint_service,
+                supported_regions=(
+                    (facts.region, *s.supported_regions) if s.supported_regions else ()
+                ),
                 tags=tags,
             ),
             opts=child,
@@ -366,6 +369,7 @@ async def build(settings: ProviderSettings, facts: AccountFacts) -> dict[str, An
         keys.TLS_SERVER_NAME: settings.listener.server_name,
         keys.PROVIDER_ACCOUNT_ID: facts.account_id,
         keys.PROVIDER_REGION: facts.region,
+        keys.SUPPORTED_REGIONS: [facts.region, *settings.supported_regions],
         keys.ALLOWED_ACCOUNT_IDS: list(settings.allowed_account_ids),
         keys.ACCEPTED_ENDPOINT_IDS: side.accepted_endpoint_ids,
         keys.CLUSTER_NAME: settings.cluster.name,

@@ -45,6 +45,8 @@ class StackRead:
     stack: str
     keys: tuple[str, ...]
     hint: str
+    optional: tuple[str, ...] = ()
+    """Read when the stack exports them (older stacks may not)."""
 
 
 async def read_stack_outputs(read: StackRead) -> dict[str, Any]:
@@ -59,7 +61,7 @@ async def read_stack_outputs(read: StackRead) -> dict[str, Any]:
     value: Mapping[str, Any] = found_value if isinstance(found_value, Mapping) else {}
     found = value.get("outputs")
     outputs: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-    secret = sorted(set(read.keys) & set(value.get("secretOutputNames") or []))
+    secret = sorted(set(read.keys + read.optional) & set(value.get("secretOutputNames") or []))
     if secret:
         raise StackLinkError(
             f"stack {stack!r} exports {', '.join(repr(k) for k in secret)} as a secret: "
@@ -70,7 +72,7 @@ async def read_stack_outputs(read: StackRead) -> dict[str, Any]:
         raise StackLinkError(
             f"stack {stack!r} has no output {', '.join(repr(k) for k in missing)}: {read.hint}"
         )
-    return {key: outputs[key] for key in read.keys}
+    return {key: outputs.get(key) for key in read.keys + read.optional}
 
 
 async def read_stacks(reads: Sequence[StackRead]) -> list[dict[str, Any]]:

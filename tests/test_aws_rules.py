@@ -358,6 +358,18 @@ VIOLATIONS: list[tuple[str, list[Registration], str]] = [
     ),
     ("alarm-period", [record(aws_rules.ALARM, {"period": 90})], "period 90"),
     (
+        "cross-region-endpoint-azs",
+        [
+            record(aws_rules.SUBNET, {"availabilityZoneId": "use1-az3"}, rid="subnet-c"),
+            record(
+                aws_rules.VPC_ENDPOINT,
+                {"serviceRegion": "eu-west-1", "subnetIds": ["subnet-c"]},
+                name="e",
+            ),
+        ],
+        "cross-region endpoint in use1-az3",
+    ),
+    (
         "dashboard-size",
         [record(aws_rules.DASHBOARD, {"dashboardBody": '{"widgets": [{}' + ", {}" * 500 + "]}"})],
         "501 widgets: at most 500",

@@ -578,8 +578,12 @@ def test_endpoint_ips_outside_their_subnets_are_refused(
     assert [r.type for r in seen] == ["pulumi:pulumi:StackReference"]
 
 
-def test_another_region_is_refused(provider_exports: dict[str, Any]) -> None:
-    with pytest.raises(StackLinkError, match=r"is in us-east-1, this stack deploys to eu-west-1"):
+def test_a_region_the_provider_does_not_offer_is_refused(provider_exports: dict[str, Any]) -> None:
+    # tests/test_cross_region.py: the regions a provider does offer.
+    with pytest.raises(
+        StackLinkError,
+        match=r"is in us-east-1 and offers its service to us-east-1, not to eu-west-1",
+    ):
         consumer_run(provider_exports, consumer_account(region="eu-west-1"))
 
 

@@ -32,6 +32,7 @@ FILES = {
         IAM / "consumer-deployer-policy.json",
         IAM / "consumer-deployer-policy-http.json",
         IAM / "consumer-deployer-policy-domain.json",
+        IAM / "consumer-deployer-policy-cross-region.json",
     ],
 }
 MANAGED_POLICY_MAX = 6144  # characters without whitespace (IAM quotas)

@@ -155,8 +155,10 @@ def test_plan_refuses_a_consumer_in_another_region_without_a_traceback(tmp_path:
     code, text = plan_text(tmp_path, consumer=stack_file("consumer", **{"aws:region": "eu-west-1"}))
     assert code == 2
     assert text == (
-        "error: provider stack 'organization/xacct/provider' is in us-east-1, this stack "
-        "deploys to eu-west-1: PrivateLink here is same-region, set aws:region to us-east-1\n"
+        "error: provider stack 'organization/xacct/provider' is in us-east-1 and offers its "
+        "service to us-east-1, not to eu-west-1 (this stack's aws:region): add eu-west-1 to the "
+        "provider's xacct:supportedRegions and run `pulumi up` on it, or deploy this stack to "
+        "us-east-1\n"
     )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from components.aws_limits import (
     API_GATEWAY_PORTS,
+    CROSS_REGION_UNSUPPORTED_AZ_IDS,
     DASHBOARD_METRICS_MAX,
     DASHBOARD_WIDGETS_MAX,
     EC2_DESCRIPTION,
@@ -433,6 +434,20 @@ def _tags(r: Recorded, _: Stack) -> Iterator[str]:
                     f"tag {key!r}={value!r}: tags take letters, digits, spaces and + - = . _ : / @ "
                     "(the set every tagging service accepts)"
                 )
+
+
+@rule(
+    "cross-region-endpoint-azs",
+    [VPC_ENDPOINT],
+    "https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-share-your-services.html",
+)
+def _cross_region_azs(r: Recorded, stack: Stack) -> Iterator[str]:
+    if not r.inputs.get("serviceRegion"):
+        return
+    az_ids = {stack.subnet_az_ids.get(s) for s in r.inputs.get("subnetIds") or []}
+    refused = sorted(a for a in az_ids & CROSS_REGION_UNSUPPORTED_AZ_IDS if a)
+    if refused:
+        yield f"cross-region endpoint in {', '.join(refused)}, where AWS does not offer one"
 
 
 @rule(

@@ -39,6 +39,7 @@ PROVIDER_ONLY_KEYS = (
     "consumerAccountIds",
     "consumerRoleArns",
     "consumerStacks",
+    "supportedRegions",
     "clusterName",
     "kubernetesVersion",
     "clusterPublicAccessCidrs",
@@ -91,6 +92,7 @@ _PRINCIPAL_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w
 _SG_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
 _CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+REGION_NAME = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 CERT_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$")
@@ -167,6 +169,8 @@ class ProviderSettings:
     """Connection requests published to the alarm topic (needs monitoring)."""
     log_retention_days: int
     monitoring: MonitoringSettings
+    supported_regions: tuple[str, ...] = ()
+    """Other regions whose consumers may connect (cross-region PrivateLink); empty: this one."""
     aws: AwsSettings = field(default_factory=AwsSettings)
     role: Literal["provider"] = "provider"
 
@@ -505,6 +509,17 @@ def read_provider(r: Reader, name: str, retention: int, aws: AwsSettings) -> Pro
             "<org>/<project>/<stack> (Pulumi Cloud)",
         ),
     )
+    supported = r.items(
+        "supportedRegions",
+        pattern_check(REGION_NAME, "is not an AWS region name (e.g. eu-west-1)"),
+    )
+    if aws.region and aws.region in supported:
+        r.fail(
+            "supportedRegions",
+            list(supported),
+            f"lists this stack's own region {aws.region}: give only the other regions whose "
+            "consumers may connect (the service's own region always can)",
+        )
     workload = _workload(r)
     listener = _listener(r)
     targets = _targets(r, workload)
@@ -532,5 +547,6 @@ def read_provider(r: Reader, name: str, retention: int, aws: AwsSettings) -> Pro
         connection_notifications=notifications and monitoring.enabled,
         log_retention_days=retention,
         monitoring=monitoring,
+        supported_regions=supported,
         aws=aws,
     )
