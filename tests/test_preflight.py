@@ -93,6 +93,14 @@ def test_two_stacks_of_one_account_and_region_must_not_both_set_it() -> None:
     ]
 
 
+def test_http_front_stacks_neither_set_nor_need_the_role() -> None:
+    http = {"xacct:frontend": "http"}
+    # Left at its default (true), manageApiGatewayAccount does nothing on an HTTP API stack.
+    assert problems({"team-a": {}, "team-b": http}, role=None) == []
+    assert problems({"team-b": http}, role=None) == []
+    assert problems({"team-b": {**http, **OFF}}, role=ROLE) == []
+
+
 def test_stacks_in_different_accounts_each_set_their_own() -> None:
     accounts = {"team-a": "111111111111", "team-b": "333333333333"}
     assert problems({"team-a": {}, "team-b": {}}, role=None, accounts=accounts) == []

@@ -57,6 +57,8 @@ def api_gateway_logging(
     for consumer in consumers:
         exists = consumer not in create
         config = stack_config(stacks, consumer, exists, project_dir)
+        if str(config.get("xacct:frontend", "rest")) == "http":
+            continue  # an HTTP API logs without the region's role, and never sets it
         aws = session(consumer, config)
         account = str(aws.client("sts").get_caller_identity()["Account"])
         region = str(config.get("aws:region") or aws.region_name)
