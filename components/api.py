@@ -64,7 +64,39 @@ class PrivateApiArgs:
     manage_account: bool
     disable_execute_api_endpoint: bool = False
     """Only the custom domain answers (xacct:disableExecuteApiEndpoint)."""
+    caller_endpoint_ids: list[pulumi.Input[str]] | None = None
+    """A private API (xacct:apiEndpointType private): the execute-api endpoints that may call
+    it; None: a regional API."""
     tags: dict[str, str] | None = None
+
+
+def private_api_policy(execution_arn: str, endpoint_ids: list[str]) -> str:
+    """Only these execute-api endpoints may invoke the API: allowed from them, denied from
+    anywhere else (API Gateway developer guide, "Private REST APIs": resource policy examples)."""
+    resource = f"{execution_arn}/*"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "InvokeFromTheListedEndpoints",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "execute-api:Invoke",
+                    "Resource": resource,
+                    "Condition": {"StringEquals": {"aws:SourceVpce": endpoint_ids}},
+                },
+                {
+                    "Sid": "DenyEveryOtherSource",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "execute-api:Invoke",
+                    "Resource": resource,
+                    "Condition": {"StringNotEquals": {"aws:SourceVpce": endpoint_ids}},
+                },
+            ],
+        }
+    )
 
 
 class PrivateApi(pulumi.ComponentResource):
@@ -101,8 +133,10 @@ class PrivateApi(pulumi.ComponentResource):
             f"{name}-api",
             name=f"{name}-api",
             description="Private integration to the provider's workload over PrivateLink",
-            endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(
-                types="REGIONAL"
+            endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL")
+            if args.caller_endpoint_ids is None
+            else aws.apigateway.RestApiEndpointConfigurationArgs(
+                types="PRIVATE", vpc_endpoint_ids=args.caller_endpoint_ids
             ),
             # Left unset unless asked for, so stacks without a custom domain see no change.
             disable_execute_api_endpoint=True if args.disable_execute_api_endpoint else None,
@@ -159,15 +193,33 @@ class PrivateApi(pulumi.ComponentResource):
                 )
             )
 
+        policy: list[pulumi.Resource] = []
+        snapshot: list[pulumi.Input[object]] = [
+            backend,
+            args.authorization,
+            link_id,
+            args.nlb_arn,
+            [i.id for i in integrations],
+        ]
+        if args.caller_endpoint_ids is not None:
+            document = pulumi.Output.all(
+                api.execution_arn, pulumi.Output.all(*args.caller_endpoint_ids)
+            ).apply(lambda both: private_api_policy(both[0], list(both[1])))
+            policy.append(
+                aws.apigateway.RestApiPolicy(
+                    f"{name}-policy", rest_api_id=api.id, policy=document, opts=child
+                )
+            )
+            snapshot.append(document)  # a new policy takes effect with a new deployment
         # Redeploy whenever what the API routes to changes (a deployment is a snapshot).
-        fingerprint = pulumi.Output.json_dumps(
-            [backend, args.authorization, link_id, args.nlb_arn, [i.id for i in integrations]]
-        ).apply(lambda text: hashlib.sha256(text.encode()).hexdigest())
+        fingerprint = pulumi.Output.json_dumps(snapshot).apply(
+            lambda text: hashlib.sha256(text.encode()).hexdigest()
+        )
         deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=api.id,
             triggers={"routes": fingerprint},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=integrations),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*integrations, *policy]),
         )
         access_logs = aws.cloudwatch.LogGroup(
             f"{name}-access-logs",

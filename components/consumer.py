@@ -23,6 +23,7 @@ from components.api_domain import ApiDomain, ApiDomainArgs
 from components.aws_limits import CROSS_REGION_UNSUPPORTED_AZ_IDS, VPC_LINK_V2_UNSUPPORTED_AZ_IDS
 from components.certificate import check_validation_zone
 from components.consumer_nlb import ConsumerLoadBalancer, ConsumerLoadBalancerArgs
+from components.execute_api_endpoint import ExecuteApiEndpoint, ExecuteApiEndpointArgs
 from components.http_api import HttpApi, HttpApiArgs
 from components.interface_endpoint import InterfaceEndpoint, InterfaceEndpointArgs, pin_endpoint_ips
 from components.keys import LogsKey, LogsKeyArgs
@@ -301,6 +302,22 @@ class ConsumerSide(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        callers: list[pulumi.Input[str]] | None = None
+        if s.private_api is not None:
+            callers = list(s.private_api.vpc_endpoint_ids)
+            if s.private_api.own_endpoint:
+                own = ExecuteApiEndpoint(
+                    f"{name}-callers",
+                    ExecuteApiEndpointArgs(
+                        region=facts.region,
+                        vpc_id=network.vpc_id,
+                        vpc_cidr=args.plan.vpc_cidr,
+                        subnet_ids=network.subnet_ids,
+                        tags=tags,
+                    ),
+                    opts=child,
+                )
+                callers.insert(0, own.endpoint_id)
         api = PrivateApi(
             f"{name}-api",
             PrivateApiArgs(
@@ -320,6 +337,7 @@ class ConsumerSide(pulumi.ComponentResource):
                 disable_execute_api_endpoint=bool(
                     s.domain and s.domain.disable_execute_api_endpoint
                 ),
+                caller_endpoint_ids=callers,
                 tags=tags,
             ),
             opts=child,
@@ -493,6 +511,7 @@ async def build(settings: ConsumerSettings, facts: AccountFacts) -> dict[str, An
         keys.ENDPOINT_IPS: list(ips),
         keys.FRONTEND: settings.frontend,
         keys.API_URL: side.api_url,
+        keys.API_ENDPOINT_TYPE: "private" if settings.private_api else "regional",
         keys.API_DOMAIN_TARGET: side.domain_target,
         keys.CLOUD_MAP_SERVICE_ARN: side.cloud_map_service_arn,
         keys.RETAINED_ON_DESTROY: side.retained,

@@ -76,6 +76,8 @@ FRONTEND: Final = "frontend"
 """rest or http (xacct:frontend)."""
 API_URL: Final = "apiUrl"
 """Where callers call: https://<apiDomainName>/ with a custom domain, else the invoke URL."""
+API_ENDPOINT_TYPE: Final = "apiEndpointType"
+"""regional or private (a private API is reachable only through execute-api endpoints)."""
 API_DOMAIN_TARGET: Final = "apiDomainTarget"
 """The regional name apiDomainName's DNS record points at (null without a custom domain)."""
 CLOUD_MAP_SERVICE_ARN: Final = "cloudMapServiceArn"
@@ -94,6 +96,7 @@ CONSUMER_KEYS: Final = (
     ENDPOINT_IPS,
     FRONTEND,
     API_URL,
+    API_ENDPOINT_TYPE,
     API_DOMAIN_TARGET,
     CLOUD_MAP_SERVICE_ARN,
     RETAINED_ON_DESTROY,

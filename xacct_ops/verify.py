@@ -124,6 +124,19 @@ def check_directory(cloudmap: Any, service_arn: str, endpoint_ips: list[str]) ->
     )
 
 
+def private_api_hop(consumer_outputs: Mapping[str, Any]) -> Hop:
+    """A private API answers only inside the VPCs of its execute-api endpoints: not from here."""
+    return Hop(
+        "HTTPS through the API",
+        True,
+        "not checked from here: the API is private (apiEndpointType private) and answers only "
+        "through its execute-api VPC endpoints; call "
+        f"{consumer_outputs.get(keys.API_URL) or consumer_outputs.get(keys.INVOKE_URL)} from "
+        "inside one of those VPCs (with SigV4 for execute-api when apiAuthorization is iam)",
+        skipped=True,
+    )
+
+
 Opener = Callable[..., Any]
 """urlopen's shape: (request, timeout[, ssl context]) → a response."""
 
@@ -434,13 +447,17 @@ def verify_consumer(
         ),
         (
             "HTTPS through the API",
-            lambda: check_api(
-                consumer_outputs.get(keys.API_URL) or consumer_outputs[keys.INVOKE_URL],
-                consumer_outputs[keys.API_AUTHORIZATION],
-                credentials=credentials,
-                region=consumer_outputs[keys.CONSUMER_REGION],
-                api_key=api_key,
-                opener=opener,
+            (lambda: private_api_hop(consumer_outputs))
+            if consumer_outputs.get(keys.API_ENDPOINT_TYPE) == "private"
+            else (
+                lambda: check_api(
+                    consumer_outputs.get(keys.API_URL) or consumer_outputs[keys.INVOKE_URL],
+                    consumer_outputs[keys.API_AUTHORIZATION],
+                    credentials=credentials,
+                    region=consumer_outputs[keys.CONSUMER_REGION],
+                    api_key=api_key,
+                    opener=opener,
+                )
             ),
         ),
     ]

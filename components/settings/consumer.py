@@ -25,6 +25,12 @@ ApiAuthorization = Literal["iam", "api-key", "none"]
 VpcLinkVersion = Literal["v2", "v1"]
 
 
+ApiEndpointType = Literal["regional", "private"]
+"""regional: a public, authenticated endpoint. private: reachable only through execute-api
+interface endpoints (REST only)."""
+
+_VPCE_ID = re.compile(r"^vpce-[0-9a-f]{8,17}$")
+
 Frontend = Literal["rest", "http"]
 """rest: REST API → VPC link → consumer NLB → endpoint. http: HTTP API → VPC link v2 → the
 endpoint's IPs (from AWS Cloud Map), no consumer NLB."""
@@ -50,6 +56,9 @@ CONSUMER_ONLY_KEYS = (
     "disableExecuteApiEndpoint",
     "apiWaf",
     "apiWafRateLimit",
+    "apiEndpointType",
+    "privateApiVpcEndpointIds",
+    "privateApiOwnEndpoint",
 )
 
 
@@ -69,6 +78,16 @@ class ApiDomainSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PrivateApiSettings:
+    """Who may call a private API: execute-api interface endpoints."""
+
+    own_endpoint: bool
+    """An execute-api endpoint in this stack's VPC (private DNS on)."""
+    vpc_endpoint_ids: tuple[str, ...]
+    """Other execute-api endpoints (in other VPCs of this account or others) that may call it."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ConsumerSettings:
     name: str
     network: NetworkSettings
@@ -85,6 +104,8 @@ class ConsumerSettings:
     """Fixed IPs of the endpoint's ENIs, one per subnet used (empty: from endpoint_host_number)."""
     log_retention_days: int
     monitoring: MonitoringSettings
+    private_api: PrivateApiSettings | None = None
+    """Set when the API is private (xacct:apiEndpointType private)."""
     domain: ApiDomainSettings | None = None
     waf_rate_limit: int | None = None
     """Requests per 5 minutes per client IP the stage's web ACL allows (None: no WAF)."""
@@ -151,6 +172,7 @@ def read_consumer(r: Reader, name: str, retention: int, aws: AwsSettings) -> Con
         endpoint_ips=_endpoint_ips(r),
         log_retention_days=retention,
         monitoring=read_monitoring(r, "consumer"),
+        private_api=_private_api(r, frontend),
         domain=_domain(r),
         waf_rate_limit=_waf(r, frontend),
         aws=aws,
@@ -209,3 +231,35 @@ def _endpoint_ips(r: Reader) -> tuple[str, ...]:
             "with xacct:endpointIps (the addresses are given one by one)",
         )
     return r.items("endpointIps", _check_ip)
+
+
+def _private_api(r: Reader, frontend: str) -> PrivateApiSettings | None:
+    kind = r.choice("apiEndpointType", ApiEndpointType)
+    ids = r.items(
+        "privateApiVpcEndpointIds",
+        lambda item: None if _VPCE_ID.match(item) else "is not a VPC endpoint id (vpce-...)",
+    )
+    own = r.boolean("privateApiOwnEndpoint")
+    if kind != "private":
+        r.reject(
+            ("privateApiVpcEndpointIds", "privateApiOwnEndpoint"),
+            "without xacct:apiEndpointType private",
+        )
+        return None
+    if frontend == "http":
+        r.fail("apiEndpointType", kind, "is REST only: HTTP APIs have no private endpoint type")
+    for key, what in (
+        ("apiDomainName", "private custom domain names are not offered here yet"),
+        ("apiWaf", "a web ACL is not offered here with a private API yet"),
+    ):
+        if r.is_set(key):
+            r.problems.append(
+                f"xacct:{key}: must not be set with xacct:apiEndpointType private: {what}"
+            )
+    if not own and not ids:
+        r.problems.append(
+            "xacct:apiEndpointType: private with xacct:privateApiOwnEndpoint false and no "
+            "xacct:privateApiVpcEndpointIds: no VPC endpoint could call the API; list the "
+            "execute-api endpoints of the callers' VPCs, or let this stack make one"
+        )
+    return PrivateApiSettings(own_endpoint=own, vpc_endpoint_ids=ids)

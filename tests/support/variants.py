@@ -120,6 +120,12 @@ CONSUMER_VARIANTS: dict[str, dict[str, Any]] = {
         "apiCertificateArn": CONSUMER_CERT,
     },
     "waf": {"apiWaf": "true", "apiWafRateLimit": "500"},
+    "private-api": {"apiEndpointType": "private"},
+    "private-api-other-callers-only": {
+        "apiEndpointType": "private",
+        "privateApiOwnEndpoint": "false",
+        "privateApiVpcEndpointIds": ["vpce-0a1b2c3d4e5f60718"],
+    },
 }
 PREFIXES = {"default": None, "longest": LONGEST_NAME, "shortest": SHORTEST_NAME}
 VARIANT_PREFIX = "longest"

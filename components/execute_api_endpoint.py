@@ -1,0 +1,68 @@
+"""ExecuteApiEndpoint: for a private API (xacct:apiEndpointType private), the execute-api
+interface endpoint in the consumer's VPC through which callers there reach the API, the first
+hop of their request. Private DNS is on, so the API's usual
+`<api>.execute-api.<region>.amazonaws.com` name resolves to the endpoint inside this VPC; its
+security group admits HTTPS from the VPC's own addresses only.
+
+A private REST API "is accessible only from within a VPC by using an interface VPC endpoint
+for API Gateway" (API Gateway developer guide, "Private REST APIs"); the API's resource policy
+(components/api.py) names the endpoints that may call it, this one and any listed in
+xacct:privateApiVpcEndpointIds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecuteApiEndpointArgs:
+    region: str
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: str
+    subnet_ids: list[pulumi.Output[str]]
+    tags: dict[str, str] | None = None
+
+
+class ExecuteApiEndpoint(pulumi.ComponentResource):
+    endpoint_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: ExecuteApiEndpointArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("xacct:consumer:ExecuteApiEndpoint", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = args.tags or {}
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description="execute-api endpoint: HTTPS from this VPC only",
+            tags={**tags, "Name": f"{name}-sg"},
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-https-in",
+            security_group_id=sg.id,
+            cidr_ipv4=args.vpc_cidr,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="Callers in this VPC to the private API",
+            opts=child,
+        )
+        endpoint = aws.ec2.VpcEndpoint(
+            f"{name}-endpoint",
+            vpc_id=args.vpc_id,
+            service_name=f"com.amazonaws.{args.region}.execute-api",
+            vpc_endpoint_type="Interface",
+            private_dns_enabled=True,
+            subnet_ids=args.subnet_ids,
+            security_group_ids=[sg.id],
+            tags={**tags, "Name": f"{name}-endpoint"},
+            opts=child,
+        )
+        self.endpoint_id = endpoint.id
+        self.register_outputs({"endpoint_id": self.endpoint_id})

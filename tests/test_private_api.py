@@ -1,0 +1,138 @@
+"""A private API (xacct:apiEndpointType private): the REST API's endpoint type PRIVATE, an
+execute-api interface endpoint in the consumer's VPC (unless turned off), a resource policy that
+allows the listed endpoints and denies every other source, and the settings it refuses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components import outputs as keys
+from components.api import private_api_policy
+from components.settings import ConfigError
+from tests.support.configs import CONSUMER_CONFIG
+from tests.support.program import run_program
+from tests.support.variants import consumer_variant, provider_variant
+from xacct_ops import verify
+from xacct_ops.offline_engine import AZS_BY_ACCOUNT, CONSUMER_ACCOUNT, FakeAccount, Registration
+
+OTHER = "vpce-0a1b2c3d4e5f60718"
+
+
+def test_the_api_is_private_to_its_own_execute_api_endpoint() -> None:
+    run = consumer_variant("private-api")
+    api = run.one("aws:apigateway/restApi:RestApi")
+    endpoint = next(
+        r
+        for r in run.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if r.inputs["serviceName"] == "com.amazonaws.us-east-1.execute-api"
+    )
+    assert api.inputs["endpointConfiguration"] == {
+        "types": "PRIVATE",
+        "vpcEndpointIds": [endpoint.id],
+    }
+    assert endpoint.inputs["privateDnsEnabled"] is True
+    (sg_id,) = endpoint.inputs["securityGroupIds"]
+    ingress = [
+        r
+        for r in run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.inputs["securityGroupId"] == sg_id
+    ]
+    vpc = run.one("aws:ec2/vpc:Vpc")
+    assert [(r.inputs["cidrIpv4"], r.inputs["fromPort"]) for r in ingress] == [
+        (vpc.inputs["cidrBlock"], 443)
+    ]
+    policy = json.loads(run.one("aws:apigateway/restApiPolicy:RestApiPolicy").inputs["policy"])
+    allow, deny = policy["Statement"]
+    assert allow["Effect"] == "Allow"
+    assert allow["Condition"] == {"StringEquals": {"aws:SourceVpce": [endpoint.id]}}
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"StringNotEquals": {"aws:SourceVpce": [endpoint.id]}}
+    assert allow["Resource"] == deny["Resource"] == f"{api.outputs['executionArn']}/*"
+    assert run.exports[keys.API_ENDPOINT_TYPE] == "private"
+
+
+def test_other_callers_endpoints_alone_can_be_named() -> None:
+    run = consumer_variant("private-api-other-callers-only")
+    api = run.one("aws:apigateway/restApi:RestApi")
+    assert api.inputs["endpointConfiguration"]["vpcEndpointIds"] == [OTHER]
+    assert not [
+        r
+        for r in run.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if "execute-api" in r.inputs["serviceName"]
+    ]
+
+
+def test_a_regional_api_keeps_todays_inputs() -> None:
+    run = consumer_variant("default")
+    assert run.one("aws:apigateway/restApi:RestApi").inputs["endpointConfiguration"] == {
+        "types": "REGIONAL"
+    }
+    assert not run.of_type("aws:apigateway/restApiPolicy:RestApiPolicy")
+    assert run.exports[keys.API_ENDPOINT_TYPE] == "regional"
+
+
+def test_the_policy_allows_only_the_listed_endpoints() -> None:
+    policy = json.loads(private_api_policy("arn:aws:execute-api:us-east-1:1:a", ["vpce-1"]))
+    assert [s["Effect"] for s in policy["Statement"]] == ["Allow", "Deny"]
+    assert all(s["Action"] == "execute-api:Invoke" for s in policy["Statement"])
+
+
+def test_verify_says_why_it_does_not_call_a_private_api() -> None:
+    hop = verify.private_api_hop(
+        {keys.API_ENDPOINT_TYPE: "private", keys.INVOKE_URL: "https://a.execute-api/v1"}
+    )
+    assert hop.skipped and hop.ok
+    assert hop.detail.startswith("not checked from here: the API is private")
+    assert "call https://a.execute-api/v1 from inside one of those VPCs" in hop.detail
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"apiEndpointType": "private", "frontend": "http"},
+            "xacct:apiEndpointType: 'private' is REST only: HTTP APIs have no private endpoint "
+            "type",
+        ),
+        (
+            {"apiEndpointType": "private", "privateApiOwnEndpoint": "false"},
+            "xacct:apiEndpointType: private with xacct:privateApiOwnEndpoint false and no "
+            "xacct:privateApiVpcEndpointIds: no VPC endpoint could call the API",
+        ),
+        (
+            {"privateApiVpcEndpointIds": [OTHER]},
+            "xacct:privateApiVpcEndpointIds: must not be set without xacct:apiEndpointType private",
+        ),
+        (
+            {"apiEndpointType": "private", "privateApiVpcEndpointIds": ["vpc-1"]},
+            "xacct:privateApiVpcEndpointIds[0]: 'vpc-1' is not a VPC endpoint id (vpce-...)",
+        ),
+        (
+            {"apiEndpointType": "private", "apiWaf": "true"},
+            "xacct:apiWaf: must not be set with xacct:apiEndpointType private",
+        ),
+        (
+            {"apiEndpointType": "internal"},
+            "xacct:apiEndpointType: 'internal' is not one of: private, regional",
+        ),
+    ],
+)
+def test_bad_private_api_settings_are_refused_before_anything_is_declared(
+    changes: dict[str, Any], expected: str
+) -> None:
+    seen: list[Registration] = []
+    with pytest.raises(ConfigError) as caught:
+        run_program(
+            {**CONSUMER_CONFIG, **changes},
+            account=FakeAccount(
+                account_id=CONSUMER_ACCOUNT, azs=dict(AZS_BY_ACCOUNT[CONSUMER_ACCOUNT])
+            ),
+            stacks={"organization/xacct/provider": provider_variant("default").exports},
+            stack_name="consumer",
+            registrations=seen,
+        )
+    assert expected in str(caught.value)
+    assert seen == []
