@@ -78,6 +78,8 @@ class ProviderService:
     """The provider's xacct:name (its fixed names start with it)."""
     supported_regions: tuple[str, ...] = ()
     """The regions whose consumers may connect (its own first)."""
+    private_dns_name: str | None = None
+    """The service's private DNS name, when it publishes one."""
 
 
 def parse_provider_outputs(stack: str, values: Mapping[str, Any]) -> ProviderService:
@@ -128,6 +130,7 @@ def parse_provider_outputs(stack: str, values: Mapping[str, Any]) -> ProviderSer
         region=region,
         name_prefix=str(values[keys.NAME_PREFIX]),
         supported_regions=tuple(supported),
+        private_dns_name=values.get(keys.PRIVATE_DNS_NAME) or None,
     )
 
 
@@ -137,7 +140,7 @@ async def read_provider_service(stack: str, resource_name: str) -> ProviderServi
             resource_name=resource_name,
             stack=stack,
             keys=keys.PROVIDER_KEYS_READ_BY_CONSUMER,
-            optional=(keys.SUPPORTED_REGIONS,),
+            optional=(keys.SUPPORTED_REGIONS, keys.PRIVATE_DNS_NAME),
             hint=(
                 "deploy the provider first (`pulumi up -s <provider stack>` in account B), "
                 "and check xacct:providerStack names it"
@@ -204,6 +207,7 @@ class ConsumerSide(pulumi.ComponentResource):
                 ips=args.endpoint_ips,
                 service_name=service.service_name,
                 service_region=service.region if service.region != facts.region else None,
+                private_dns=s.private_dns,
                 port=service.port,
                 admitted="the VPC link" if http else "the consumer NLB",
                 tags=tags,
@@ -460,6 +464,18 @@ async def build(settings: ConsumerSettings, facts: AccountFacts) -> dict[str, An
             f"provider stack {service.stack!r} is in this account ({facts.account_id}) with the "
             f"same xacct:name {settings.name!r}: their KMS alias, flow-log group and dashboard "
             "would have the same names; set another xacct:name on this stack"
+        )
+    if settings.private_dns and service.private_dns_name is None:
+        raise StackLinkError(
+            f"xacct:privateDns: true, but provider stack {service.stack!r} publishes no private "
+            "DNS name: set xacct:publishPrivateDnsName true on it and run `pulumi up` there "
+            "first (its domain must be verified), or leave privateDns false"
+        )
+    if settings.private_dns and cross_region:
+        raise StackLinkError(
+            "xacct:privateDns: true is not offered here for a provider in another region "
+            f"({service.region}): the name would need verifying for cross-region use, which "
+            "this project does not do yet; leave privateDns false"
         )
     if settings.domain is not None:
         check_api_domain(settings.domain, facts.region)

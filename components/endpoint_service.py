@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -21,6 +22,10 @@ class EndpointServiceArgs:
     nlb_arn: pulumi.Input[str]
     allowed_principals: tuple[str, ...]
     protect: bool = True
+    private_dns_name: str | None = None
+    """The service's private DNS name (xacct:publishPrivateDnsName: the TLS server name)."""
+    verification_zone_id: str | None = None
+    """The public zone where the domain-verification TXT record goes (None: the user adds it)."""
     supported_regions: tuple[str, ...] = ()
     """Every region whose consumers may connect, the service's own first; empty: only its own
     (the argument is then left unset, as it always was)."""
@@ -50,13 +55,57 @@ class EndpointService(pulumi.ComponentResource):
             # Cross-region PrivateLink: "You can't remove the host Region from the set of
             # supported Regions" (AWS PrivateLink guide, "Share your services", cross-Region).
             supported_regions=list(args.supported_regions) or None,
+            private_dns_name=args.private_dns_name,
             tags={**(args.tags or {}), "Name": f"{name}-svc"},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self.service_name = service.service_name
         self.service_id = service.id
         self.service_arn = service.arn
+        self.dns_verification: pulumi.Output[Any] | None = None
+        if args.private_dns_name is not None:
+            self._verify_private_dns(name, service, args)
         self.register_outputs({"service_name": self.service_name, "service_id": self.service_id})
+
+    def _verify_private_dns(
+        self, name: str, service: aws.ec2.VpcEndpointService, args: EndpointServiceArgs
+    ) -> None:
+        """Prove the domain: AWS gives a TXT record (name and value) for the private DNS name's
+        domain; with the zone, the record is made and verification started and waited for
+        (pulumi-aws `vpc.EndpointServicePrivateDnsVerification`, whose documented example
+        writes the record's name as AWS gives it, the provider completing it in the zone)."""
+        child = pulumi.ResourceOptions(parent=self)
+
+        def first(configs: Any) -> dict[str, str]:
+            """AWS's record for the name (empty until the service has one)."""
+            found = (configs or [None])[0]
+            if found is None:
+                return {"name": "", "type": "TXT", "value": ""}
+            return {
+                "name": found.name or "",
+                "type": found.type or "TXT",
+                "value": found.value or "",
+            }
+
+        configuration = service.private_dns_name_configurations.apply(first)
+        self.dns_verification = configuration
+        if args.verification_zone_id is None:
+            return
+        record = aws.route53.Record(
+            f"{name}-dns-verification",
+            zone_id=args.verification_zone_id,
+            name=configuration.apply(lambda c: c["name"]),
+            type="TXT",
+            ttl=1800,
+            records=[configuration.apply(lambda c: c["value"])],
+            opts=child,
+        )
+        aws.vpc.EndpointServicePrivateDnsVerification(
+            f"{name}-dns-verified",
+            service_id=service.id,
+            wait_for_verification=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[record]),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

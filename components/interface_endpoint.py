@@ -77,6 +77,8 @@ class InterfaceEndpointArgs:
     port: int
     service_region: str | None = None
     """The service's region when it is another one (cross-region PrivateLink)."""
+    private_dns: bool = False
+    """Private DNS on (xacct:privateDns), by `vpc.EndpointPrivateDns` once accepted."""
     admitted: str = "the consumer NLB"
     """Who the endpoint's security group admits (its description says so)."""
     tags: dict[str, str] | None = None
@@ -106,9 +108,11 @@ class InterfaceEndpoint(pulumi.ComponentResource):
             service_name=args.service_name,
             service_region=args.service_region,
             vpc_endpoint_type="Interface",
-            # The provider publishes no verified private DNS name: the API calls the NLB in
-            # this VPC, and TLS is verified against the provider's server name instead.
-            private_dns_enabled=False,
+            # Off unless asked for: the API reaches the endpoint by IP (NLB targets or Cloud
+            # Map), and TLS is verified against the provider's server name either way. With
+            # xacct:privateDns it is left to `vpc.EndpointPrivateDns` below, the resource for
+            # endpoints that need acceptance first (the endpoint's own argument stays unset).
+            private_dns_enabled=None if args.private_dns else False,
             ip_address_type="ipv4",
             subnet_ids=args.subnet_ids,
             subnet_configurations=[
@@ -118,8 +122,19 @@ class InterfaceEndpoint(pulumi.ComponentResource):
             security_group_ids=[sg.id],
             tags={**(args.tags or {}), "Name": f"{name}-endpoint"},
             # Its ENIs hold the pinned IPs: a replacement can only take them once this one is gone.
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                delete_before_replace=True,
+                ignore_changes=["privateDnsEnabled"] if args.private_dns else None,
+            ),
         )
+        if args.private_dns:
+            aws.vpc.EndpointPrivateDns(
+                f"{name}-private-dns",
+                vpc_endpoint_id=endpoint.id,
+                private_dns_enabled=True,
+                opts=child,
+            )
         self.endpoint_id = endpoint.id
         self.security_group_id = sg.id
         self.register_outputs({"endpoint_id": self.endpoint_id})

@@ -24,6 +24,10 @@ PROVIDER_ACCOUNT_ID: Final = "providerAccountId"
 PROVIDER_REGION: Final = "providerRegion"
 SUPPORTED_REGIONS: Final = "supportedRegions"
 """The regions whose consumers may connect: the service's own, then xacct:supportedRegions."""
+PRIVATE_DNS_NAME: Final = "privateDnsName"
+"""The endpoint service's private DNS name (the TLS server name), or null."""
+PRIVATE_DNS_VERIFICATION: Final = "privateDnsVerification"
+"""The TXT record (name, type, value) that proves the name's domain, or null."""
 ALLOWED_ACCOUNT_IDS: Final = "allowedAccountIds"
 ACCEPTED_ENDPOINT_IDS: Final = "acceptedEndpointIds"
 CLUSTER_NAME: Final = "clusterName"
@@ -40,6 +44,8 @@ PROVIDER_KEYS: Final = (
     PROVIDER_ACCOUNT_ID,
     PROVIDER_REGION,
     SUPPORTED_REGIONS,
+    PRIVATE_DNS_NAME,
+    PRIVATE_DNS_VERIFICATION,
     ALLOWED_ACCOUNT_IDS,
     ACCEPTED_ENDPOINT_IDS,
     CLUSTER_NAME,

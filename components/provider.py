@@ -81,6 +81,8 @@ class ProviderSide(pulumi.ComponentResource):
     """The internal NLB behind the service."""
     nlb_dns_name: pulumi.Output[str]
     """The NLB's internal DNS name."""
+    dns_verification: pulumi.Output[Any] | None
+    """The private DNS name's TXT record (name, type, value), with xacct:publishPrivateDnsName."""
     accepted_endpoint_ids: pulumi.Output[list[str]]
     """Consumer endpoints accepted by this stack (empty until consumer stacks are listed)."""
     monitoring: Monitoring | None
@@ -212,6 +214,8 @@ class ProviderSide(pulumi.ComponentResource):
                 supported_regions=(
                     (facts.region, *s.supported_regions) if s.supported_regions else ()
                 ),
+                private_dns_name=s.listener.server_name if s.publish_private_dns_name else None,
+                verification_zone_id=s.listener.route53_zone_id,
                 tags=tags,
             ),
             opts=child,
@@ -277,6 +281,7 @@ class ProviderSide(pulumi.ComponentResource):
 
         self.service_name = service.service_name
         self.service_id = service.service_id
+        self.dns_verification = service.dns_verification
         self.nlb_arn = nlb.arn
         self.nlb_dns_name = nlb.dns_name
         self.register_outputs(
@@ -370,6 +375,10 @@ async def build(settings: ProviderSettings, facts: AccountFacts) -> dict[str, An
         keys.PROVIDER_ACCOUNT_ID: facts.account_id,
         keys.PROVIDER_REGION: facts.region,
         keys.SUPPORTED_REGIONS: [facts.region, *settings.supported_regions],
+        keys.PRIVATE_DNS_NAME: (
+            settings.listener.server_name if settings.publish_private_dns_name else None
+        ),
+        keys.PRIVATE_DNS_VERIFICATION: side.dns_verification,
         keys.ALLOWED_ACCOUNT_IDS: list(settings.allowed_account_ids),
         keys.ACCEPTED_ENDPOINT_IDS: side.accepted_endpoint_ids,
         keys.CLUSTER_NAME: settings.cluster.name,

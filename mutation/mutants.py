@@ -158,8 +158,8 @@ MUTANTS = (
     Mutant(
         "endpoint replaced before its IPs are free",
         "components/interface_endpoint.py",
-        "opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),",
-        "opts=child,",
+        "                delete_before_replace=True,\n",
+        "",
         ("tests/test_aws_rules.py",),
         "replacing the endpoint fails: its pinned IPs are still held",
     ),

@@ -426,6 +426,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
             out["serviceName"] = f"com.amazonaws.vpce.{region}.{rid}"
             out["availabilityZones"] = []
             out["state"] = "Available"
+            if inputs.get("privateDnsName"):
+                out["privateDnsNameConfigurations"] = [
+                    {
+                        "name": f"_{h[:20]}",
+                        "type": "TXT",
+                        "value": f"vpce:{h[20:40]}",
+                        "state": "pendingVerification",
+                    }
+                ]
         elif typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
             out["state"] = "pendingAcceptance"
             configs = inputs.get("subnetConfigurations") or []

@@ -56,6 +56,7 @@ CONSUMER_ONLY_KEYS = (
     "disableExecuteApiEndpoint",
     "apiWaf",
     "apiWafRateLimit",
+    "privateDns",
     "apiEndpointType",
     "privateApiVpcEndpointIds",
     "privateApiOwnEndpoint",
@@ -104,6 +105,8 @@ class ConsumerSettings:
     """Fixed IPs of the endpoint's ENIs, one per subnet used (empty: from endpoint_host_number)."""
     log_retention_days: int
     monitoring: MonitoringSettings
+    private_dns: bool = False
+    """Private DNS on the interface endpoint: the provider's name resolves to it in this VPC."""
     private_api: PrivateApiSettings | None = None
     """Set when the API is private (xacct:apiEndpointType private)."""
     domain: ApiDomainSettings | None = None
@@ -172,6 +175,7 @@ def read_consumer(r: Reader, name: str, retention: int, aws: AwsSettings) -> Con
         endpoint_ips=_endpoint_ips(r),
         log_retention_days=retention,
         monitoring=read_monitoring(r, "consumer"),
+        private_dns=r.boolean("privateDns"),
         private_api=_private_api(r, frontend),
         domain=_domain(r),
         waf_rate_limit=_waf(r, frontend),

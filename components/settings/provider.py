@@ -63,6 +63,7 @@ PROVIDER_ONLY_KEYS = (
     "tlsPolicy",
     "createCloudTrail",
     "protectEndpointService",
+    "publishPrivateDnsName",
     "connectionNotifications",
     "targetMode",
     "installLbController",
@@ -171,6 +172,9 @@ class ProviderSettings:
     monitoring: MonitoringSettings
     supported_regions: tuple[str, ...] = ()
     """Other regions whose consumers may connect (cross-region PrivateLink); empty: this one."""
+    publish_private_dns_name: bool = False
+    """The endpoint service's private DNS name is the TLS server name (verified by a TXT
+    record in the listener's Route 53 zone when there is one)."""
     aws: AwsSettings = field(default_factory=AwsSettings)
     role: Literal["provider"] = "provider"
 
@@ -548,5 +552,6 @@ def read_provider(r: Reader, name: str, retention: int, aws: AwsSettings) -> Pro
         log_retention_days=retention,
         monitoring=monitoring,
         supported_regions=supported,
+        publish_private_dns_name=r.boolean("publishPrivateDnsName"),
         aws=aws,
     )

@@ -85,6 +85,12 @@ PROVIDER_VARIANTS: dict[str, dict[str, Any]] = {
     "cloudtrail": {"createCloudTrail": "true"},
     "monitoring-off": {"monitoring": "false"},
     "connection-notifications": {"connectionNotifications": "true"},
+    "private-dns-name": {"publishPrivateDnsName": "true"},
+    "private-dns-name-own-certificate": {
+        "publishPrivateDnsName": "true",
+        "route53ZoneId": None,
+        "certificateArn": CERT,
+    },
     "ip-targets-irsa": {"targetMode": "ip"},
     "ip-targets-pod-identity": {"targetMode": "ip", "lbControllerIdentity": "pod-identity"},
     "existing-network": dict(EXISTING_VPC_CONFIG),
