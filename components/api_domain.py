@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.buckets import deny_insecure_transport, private_bucket
 from components.certificate import ListenerCertificate, ListenerCertificateArgs
 from components.settings import ApiDomainSettings, Frontend
 
@@ -34,6 +35,8 @@ class ApiDomain(pulumi.ComponentResource):
     """https://<domain>/ (the stage is mapped at the root)."""
     target: pulumi.Output[str]
     """The regional name the domain's DNS record must point at."""
+    truststore_bucket: pulumi.Output[str] | None
+    """s3://<bucket>/truststore.pem with mutual TLS, else None."""
 
     def __init__(
         self, name: str, args: ApiDomainArgs, opts: pulumi.ResourceOptions | None = None
@@ -51,6 +54,7 @@ class ApiDomain(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        mutual_tls = self._truststore(name, s, tags) if s.truststore else None
         if args.frontend == "rest":
             domain = aws.apigateway.DomainName(
                 f"{name}-domain",
@@ -60,6 +64,11 @@ class ApiDomain(pulumi.ComponentResource):
                     types="REGIONAL"
                 ),
                 security_policy=SECURITY_POLICY,
+                mutual_tls_authentication=aws.apigateway.DomainNameMutualTlsAuthenticationArgs(
+                    **mutual_tls
+                )
+                if mutual_tls
+                else None,
                 tags=tags,
                 opts=child,
             )
@@ -80,6 +89,11 @@ class ApiDomain(pulumi.ComponentResource):
                     endpoint_type="REGIONAL",
                     security_policy=SECURITY_POLICY,
                 ),
+                mutual_tls_authentication=aws.apigatewayv2.DomainNameMutualTlsAuthenticationArgs(
+                    **mutual_tls
+                )
+                if mutual_tls
+                else None,
                 tags=tags,
                 opts=child,
             )
@@ -107,5 +121,36 @@ class ApiDomain(pulumi.ComponentResource):
                 opts=child,
             )
         self.url = pulumi.Output.from_input(f"https://{s.name}/")
+        self.truststore_bucket = mutual_tls["truststore_uri"] if mutual_tls else None
         self.target = pulumi.Output.from_input(target)
         self.register_outputs({"url": self.url, "target": self.target})
+
+    def _truststore(
+        self, name: str, s: ApiDomainSettings, tags: dict[str, str]
+    ) -> dict[str, pulumi.Output[str]]:
+        """The CA bundle in a private, versioned bucket (SSE-S3: API Gateway reads it when the
+        domain is created or updated); the domain names the object's version, so a new bundle
+        is a new version the domain moves to."""
+        assert s.truststore is not None
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = private_bucket(f"{name}-truststore", kms_key_arn=None, tags=tags, opts=child)
+        aws.s3.BucketPolicy(
+            f"{name}-truststore",
+            bucket=bucket.id,
+            policy=pulumi.Output.json_dumps(
+                {"Version": "2012-10-17", "Statement": [deny_insecure_transport(bucket.arn)]}
+            ),
+            opts=child,
+        )
+        bundle = aws.s3.BucketObjectv2(
+            f"{name}-truststore",
+            bucket=bucket.id,
+            key="truststore.pem",
+            source=pulumi.FileAsset(str(s.truststore)),
+            content_type="application/x-pem-file",
+            opts=child,
+        )
+        return {
+            "truststore_uri": pulumi.Output.concat("s3://", bucket.id, "/", bundle.key),
+            "truststore_version": bundle.version_id,
+        }

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.buckets import deny_insecure_transport, private_bucket
 from components.lookups import AccountFacts
 
 
@@ -44,36 +45,7 @@ class AuditTrail(pulumi.ComponentResource):
             f"arn:{facts.partition}:cloudtrail:{facts.region}:{facts.account_id}:trail/{trail_name}"
         )
 
-        bucket = aws.s3.Bucket(f"{name}-trail", force_destroy=False, tags=tags, opts=kept)
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-trail",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=kept,
-        )
-        aws.s3.BucketVersioning(
-            f"{name}-trail",
-            bucket=bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=kept,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-trail",
-            bucket=bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": args.kms_key_arn,
-                    },
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=kept,
-        )
+        bucket = private_bucket(f"{name}-trail", kms_key_arn=args.kms_key_arn, tags=tags, opts=kept)
         condition = {"StringEquals": {"aws:SourceArn": trail_arn}}
         bucket_policy = aws.s3.BucketPolicy(
             f"{name}-trail",
@@ -105,14 +77,7 @@ class AuditTrail(pulumi.ComponentResource):
                                 }
                             },
                         },
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
+                        deny_insecure_transport(bucket.arn),
                     ],
                 }
             ),

@@ -148,12 +148,12 @@ MUTANTS = (
         "0.0.0.0/0 would reach the cluster's public API endpoint",
     ),
     Mutant(
-        "trail bucket public policy allowed",
-        "components/audit.py",
+        "bucket public policy allowed",
+        "components/buckets.py",
         "block_public_policy=True,",
         "block_public_policy=False,",
         ("tests/test_provider.py", "tests/test_policy_gate.py"),
-        "a bucket policy could make the audit log public",
+        "a bucket policy could make the audit log (or the truststore) public",
     ),
     Mutant(
         "endpoint replaced before its IPs are free",

@@ -173,3 +173,78 @@ def test_bad_domain_and_waf_settings_are_refused_before_anything_is_declared(
     seen: list[Registration] = []
     assert expected in refused(seen, **changes)
     assert {r.type for r in seen} <= {"pulumi:pulumi:StackReference"}
+
+
+def test_mutual_tls_reads_the_ca_bundle_from_a_private_versioned_encrypted_bucket() -> None:
+    run = consumer_variant("custom-domain-mutual-tls")
+    domain = run.one("aws:apigateway/domainName:DomainName")
+    bucket = run.one("aws:s3/bucket:Bucket", "truststore")
+    bundle = run.one("aws:s3/bucketObjectv2:BucketObjectv2")
+    assert domain.inputs["mutualTlsAuthentication"] == {
+        "truststoreUri": f"s3://{bucket.id}/truststore.pem",
+        "truststoreVersion": bundle.outputs["versionId"],
+    }
+    assert bundle.inputs["bucket"] == bucket.id and bundle.inputs["key"] == "truststore.pem"
+    block = run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "truststore")
+    assert all(
+        block.inputs[k]
+        for k in (
+            "blockPublicAcls",
+            "blockPublicPolicy",
+            "ignorePublicAcls",
+            "restrictPublicBuckets",
+        )
+    )
+    versioning = run.one("aws:s3/bucketVersioning:BucketVersioning", "truststore")
+    assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
+    encryption = run.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "truststore",
+    )
+    assert encryption.inputs["rules"] == [
+        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+    ]
+    policy = run.one("aws:s3/bucketPolicy:BucketPolicy", "truststore").inputs["policy"]
+    assert '"aws:SecureTransport": "false"' in policy
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"apiMutualTlsTruststore": "tests/data/truststore.pem"},
+            "xacct:apiMutualTlsTruststore: must not be set without xacct:apiDomainName",
+        ),
+        (
+            {
+                "apiDomainName": DOMAIN,
+                "apiRoute53ZoneId": ZONE,
+                "disableExecuteApiEndpoint": "true",
+                "apiMutualTlsTruststore": "tests/data/nothing-here.pem",
+            },
+            "xacct:apiMutualTlsTruststore: 'tests/data/nothing-here.pem' is not a file",
+        ),
+        (
+            {
+                "apiDomainName": DOMAIN,
+                "apiRoute53ZoneId": ZONE,
+                "disableExecuteApiEndpoint": "true",
+                "apiMutualTlsTruststore": "tests/data/urns.json",
+            },
+            "xacct:apiMutualTlsTruststore: 'tests/data/urns.json' holds no PEM certificate",
+        ),
+        (
+            {
+                "apiDomainName": DOMAIN,
+                "apiRoute53ZoneId": ZONE,
+                "apiMutualTlsTruststore": "tests/data/truststore.pem",
+            },
+            "xacct:apiMutualTlsTruststore: needs xacct:disableExecuteApiEndpoint true: the "
+            "execute-api URL takes no client certificate",
+        ),
+    ],
+)
+def test_bad_mutual_tls_settings_are_refused(changes: dict[str, Any], expected: str) -> None:
+    seen: list[Registration] = []
+    assert expected in refused(seen, **changes)
+    assert seen == []

@@ -89,6 +89,10 @@ def arns(r: Registration, region: str, account: str) -> Iterator[tuple[str, str]
             f"arn:aws:cloudtrail:{region}:{account}:trail/{r.inputs['name']}",
         ),
         "aws:s3/bucket:Bucket": lambda: ("s3:CreateBucket", f"arn:aws:s3:::{r.outputs['bucket']}"),
+        "aws:s3/bucketObjectv2:BucketObjectv2": lambda: (
+            "s3:PutObject",
+            f"arn:aws:s3:::{r.inputs['bucket']}/{r.inputs['key']}",
+        ),
         "aws:cloudwatch/metricAlarm:MetricAlarm": lambda: (
             "cloudwatch:PutMetricAlarm",
             f"arn:aws:cloudwatch:{region}:{account}:alarm:{r.inputs['name']}",

@@ -523,6 +523,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif typ == "aws:s3/bucket:Bucket":
             rid = out["bucket"]
             out["arn"] = f"arn:aws:s3:::{rid}"
+        elif typ == "aws:s3/bucketObjectv2:BucketObjectv2":
+            out["versionId"] = h[:32]
         return rid, out
 
 

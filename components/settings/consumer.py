@@ -6,9 +6,11 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from components.settings.common import (
+    PROJECT_FILE,
     STACK_NAME,
     AwsSettings,
     MonitoringSettings,
@@ -54,6 +56,7 @@ CONSUMER_ONLY_KEYS = (
     "apiCertificateArn",
     "apiRoute53ZoneId",
     "disableExecuteApiEndpoint",
+    "apiMutualTlsTruststore",
     "apiWaf",
     "apiWafRateLimit",
     "privateDns",
@@ -76,6 +79,8 @@ class ApiDomainSettings:
     route53_zone_id: str | None
     """The public zone for the alias record (and the new certificate's validation)."""
     disable_execute_api_endpoint: bool
+    truststore: Path | None = None
+    """The PEM bundle of CAs whose client certificates the domain accepts (mutual TLS)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,9 +193,10 @@ def _domain(r: Reader) -> ApiDomainSettings | None:
     certificate = r.string("apiCertificateArn", CERT_ARN, "is not an ACM certificate ARN")
     zone = r.string("apiRoute53ZoneId", ZONE_ID, "is not a Route 53 hosted zone id (Z...)")
     disable = r.boolean("disableExecuteApiEndpoint")
+    truststore = _truststore(r, disable)
     if not r.is_set("apiDomainName"):
         r.reject(
-            ("apiCertificateArn", "apiRoute53ZoneId"),
+            ("apiCertificateArn", "apiRoute53ZoneId", "apiMutualTlsTruststore"),
             "without xacct:apiDomainName (they are its certificate and its zone)",
         )
         if disable:
@@ -213,7 +219,33 @@ def _domain(r: Reader) -> ApiDomainSettings | None:
         certificate_arn=certificate,
         route53_zone_id=zone,
         disable_execute_api_endpoint=disable,
+        truststore=truststore,
     )
+
+
+def _truststore(r: Reader, disable_default_endpoint: bool) -> Path | None:
+    """A PEM file of CA certificates, relative to the project (Pulumi.yaml's directory)."""
+    if not r.is_set("apiMutualTlsTruststore"):
+        return None
+    given = r.text("apiMutualTlsTruststore")
+    path = Path(given) if Path(given).is_absolute() else PROJECT_FILE.parent / given
+    if not path.is_file():
+        r.fail("apiMutualTlsTruststore", given, f"is not a file (looked for {path})")
+        return None
+    if "-----BEGIN CERTIFICATE-----" not in path.read_text(errors="replace"):
+        r.fail(
+            "apiMutualTlsTruststore",
+            given,
+            "holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA bundle "
+            "that signs the clients' certificates",
+        )
+        return None
+    if not disable_default_endpoint:
+        r.problems.append(
+            "xacct:apiMutualTlsTruststore: needs xacct:disableExecuteApiEndpoint true: the "
+            "execute-api URL takes no client certificate, so callers could go around mutual TLS"
+        )
+    return path
 
 
 def _waf(r: Reader, frontend: str) -> int | None:

@@ -125,6 +125,12 @@ CONSUMER_VARIANTS: dict[str, dict[str, Any]] = {
         "apiDomainName": "api.team-a.example.com",
         "apiCertificateArn": CONSUMER_CERT,
     },
+    "custom-domain-mutual-tls": {
+        "apiDomainName": "api.team-a.example.com",
+        "apiRoute53ZoneId": "Z0CONSUMER0ZONE0000001",
+        "disableExecuteApiEndpoint": "true",
+        "apiMutualTlsTruststore": "tests/data/truststore.pem",
+    },
     "waf": {"apiWaf": "true", "apiWafRateLimit": "500"},
     "private-api": {"apiEndpointType": "private"},
     "private-api-other-callers-only": {
