@@ -70,33 +70,35 @@ class PrivateApiArgs:
     tags: dict[str, str] | None = None
 
 
-def private_api_policy(execution_arn: str, endpoint_ids: list[str]) -> str:
-    """Only these execute-api endpoints may invoke the API: allowed from them, denied from
-    anywhere else (API Gateway developer guide, "Private REST APIs": resource policy examples)."""
+def private_api_policy(execution_arn: str, endpoint_ids: list[str], open_allow: bool) -> str:
+    """Invocations from any source but these execute-api endpoints are denied (API Gateway
+    developer guide, "Private REST APIs", resource policy examples).
+
+    With IAM authorization there is no Allow statement: in one account "an allow in either
+    policy is enough" (developer guide, "How API Gateway resource policies affect authorization
+    workflow", tables A and B), so an Allow to `*` would let any principal in through a listed
+    endpoint without an IAM grant; the callers' own IAM policies decide instead (callers in
+    other accounts would need this policy to name them, which it does not). With
+    `apiAuthorization: none` the listed endpoints are the only gate, and are allowed."""
     resource = f"{execution_arn}/*"
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "InvokeFromTheListedEndpoints",
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": "execute-api:Invoke",
-                    "Resource": resource,
-                    "Condition": {"StringEquals": {"aws:SourceVpce": endpoint_ids}},
-                },
-                {
-                    "Sid": "DenyEveryOtherSource",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "execute-api:Invoke",
-                    "Resource": resource,
-                    "Condition": {"StringNotEquals": {"aws:SourceVpce": endpoint_ids}},
-                },
-            ],
-        }
-    )
+    deny = {
+        "Sid": "DenyEveryOtherSource",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "execute-api:Invoke",
+        "Resource": resource,
+        "Condition": {"StringNotEquals": {"aws:SourceVpce": endpoint_ids}},
+    }
+    allow = {
+        "Sid": "InvokeFromTheListedEndpoints",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "execute-api:Invoke",
+        "Resource": resource,
+        "Condition": {"StringEquals": {"aws:SourceVpce": endpoint_ids}},
+    }
+    statements = [allow, deny] if open_allow else [deny]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 class PrivateApi(pulumi.ComponentResource):
@@ -138,8 +140,9 @@ class PrivateApi(pulumi.ComponentResource):
             else aws.apigateway.RestApiEndpointConfigurationArgs(
                 types="PRIVATE", vpc_endpoint_ids=args.caller_endpoint_ids
             ),
-            # Left unset unless asked for, so stacks without a custom domain see no change.
-            disable_execute_api_endpoint=True if args.disable_execute_api_endpoint else None,
+            # Always given: left unset, the provider keeps the last value, so turning it off again
+            # would not (AWS reports false for APIs that never set it: no diff for them).
+            disable_execute_api_endpoint=args.disable_execute_api_endpoint,
             tags=tags,
             opts=child,
         )
@@ -204,7 +207,11 @@ class PrivateApi(pulumi.ComponentResource):
         if args.caller_endpoint_ids is not None:
             document = pulumi.Output.all(
                 api.execution_arn, pulumi.Output.all(*args.caller_endpoint_ids)
-            ).apply(lambda both: private_api_policy(both[0], list(both[1])))
+            ).apply(
+                lambda both: private_api_policy(
+                    both[0], list(both[1]), open_allow=args.authorization == "none"
+                )
+            )
             policy.append(
                 aws.apigateway.RestApiPolicy(
                     f"{name}-policy", rest_api_id=api.id, policy=document, opts=child

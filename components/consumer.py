@@ -307,6 +307,7 @@ class ConsumerSide(pulumi.ComponentResource):
             opts=child,
         )
         callers: list[pulumi.Input[str]] | None = None
+        own_caller: pulumi.Output[str] | None = None
         if s.private_api is not None:
             callers = list(s.private_api.vpc_endpoint_ids)
             if s.private_api.own_endpoint:
@@ -322,6 +323,7 @@ class ConsumerSide(pulumi.ComponentResource):
                     opts=child,
                 )
                 callers.insert(0, own.endpoint_id)
+                own_caller = own.endpoint_id
         api = PrivateApi(
             f"{name}-api",
             PrivateApiArgs(
@@ -353,6 +355,15 @@ class ConsumerSide(pulumi.ComponentResource):
                 opts=child,
             )
         self.invoke_url = api.invoke_url
+        if own_caller is not None:
+            # A private API through this VPC's endpoint: its endpoint-specific name.
+            self.invoke_url = pulumi.Output.format(
+                "https://{0}-{1}.execute-api.{2}.amazonaws.com/{3}",
+                api.api_id,
+                own_caller,
+                facts.region,
+                api.stage_name,
+            )
         self.api_id = api.api_id
         self._stage_name = api.stage_name
         self.vpc_link_id = api.vpc_link_id

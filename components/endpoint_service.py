@@ -27,8 +27,9 @@ class EndpointServiceArgs:
     verification_zone_id: str | None = None
     """The public zone where the domain-verification TXT record goes (None: the user adds it)."""
     supported_regions: tuple[str, ...] = ()
-    """Every region whose consumers may connect, the service's own first; empty: only its own
-    (the argument is then left unset, as it always was)."""
+    """Every region whose consumers may connect, the service's own first. Always given when
+    known: left unset, the provider keeps what was last set, so regions could not be taken
+    back (AWS reports the home region for services that never set it: no diff for them)."""
     tags: dict[str, str] | None = None
 
 
@@ -54,7 +55,7 @@ class EndpointService(pulumi.ComponentResource):
             supported_ip_address_types=["ipv4"],
             # Cross-region PrivateLink: "You can't remove the host Region from the set of
             # supported Regions" (AWS PrivateLink guide, "Share your services", cross-Region).
-            supported_regions=list(args.supported_regions) or None,
+            supported_regions=list(args.supported_regions) or None,  # empty only in unit tests
             private_dns_name=args.private_dns_name,
             tags={**(args.tags or {}), "Name": f"{name}-svc"},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),

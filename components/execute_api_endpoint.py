@@ -1,8 +1,11 @@
 """ExecuteApiEndpoint: for a private API (xacct:apiEndpointType private), the execute-api
 interface endpoint in the consumer's VPC through which callers there reach the API, the first
-hop of their request. Private DNS is on, so the API's usual
-`<api>.execute-api.<region>.amazonaws.com` name resolves to the endpoint inside this VPC; its
-security group admits HTTPS from the VPC's own addresses only.
+hop of their request. Private DNS stays off: on, it would take over every
+`*.execute-api.<region>.amazonaws.com` name in the VPC (calls to public APIs from it would then
+fail) and clash with an execute-api endpoint the VPC may already have. Callers use the
+endpoint-specific name `https://<api id>-<vpce id>.execute-api.<region>.amazonaws.com/<stage>`
+instead (the `apiUrl` output), which AWS publishes for every endpoint the API lists. Its
+security group admits HTTPS from the VPC's primary CIDR only.
 
 A private REST API "is accessible only from within a VPC by using an interface VPC endpoint
 for API Gateway" (API Gateway developer guide, "Private REST APIs"); the API's resource policy
@@ -58,7 +61,7 @@ class ExecuteApiEndpoint(pulumi.ComponentResource):
             vpc_id=args.vpc_id,
             service_name=f"com.amazonaws.{args.region}.execute-api",
             vpc_endpoint_type="Interface",
-            private_dns_enabled=True,
+            private_dns_enabled=False,
             subnet_ids=args.subnet_ids,
             security_group_ids=[sg.id],
             tags={**tags, "Name": f"{name}-endpoint"},

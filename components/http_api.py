@@ -86,7 +86,7 @@ class HttpApi(pulumi.ComponentResource):
             name=f"{name}-api",
             protocol_type="HTTP",
             description="Private integration to the provider's workload over PrivateLink",
-            disable_execute_api_endpoint=True if args.disable_execute_api_endpoint else None,
+            disable_execute_api_endpoint=args.disable_execute_api_endpoint,
             tags=tags,
             opts=child,
         )

@@ -258,10 +258,16 @@ def bytes_by_endpoint(
     endpoints than a dashboard can chart one by one, the service's total."""
     title = "Endpoint service: bytes by consumer endpoint"
     if not endpoint_ids or len(endpoint_ids) > PER_ENDPOINT_LINES_MAX:
-        suffix = "" if not endpoint_ids else f" (all {len(endpoint_ids)}: per endpoint in Metrics)"
+        # No consumer yet: the title it always had (a changed title would update every
+        # deployed dashboard for nothing).
+        shown = (
+            title
+            if not endpoint_ids
+            else (f"Endpoint service: bytes (all {len(endpoint_ids)}: per endpoint in Metrics)")
+        )
         return [
             Widget(
-                title=f"Endpoint service: bytes{suffix}",
+                title=shown,
                 namespace=ENDPOINT_SERVICE,
                 metrics=[("BytesProcessed", service, "Sum")],
             )

@@ -211,9 +211,7 @@ class ProviderSide(pulumi.ComponentResource):
                 nlb_arn=nlb.arn,
                 allowed_principals=s.allowed_principals,
                 protect=s.protect_endpoint_service,
-                supported_regions=(
-                    (facts.region, *s.supported_regions) if s.supported_regions else ()
-                ),
+                supported_regions=(facts.region, *s.supported_regions),
                 private_dns_name=s.listener.server_name if s.publish_private_dns_name else None,
                 verification_zone_id=s.listener.route53_zone_id,
                 tags=tags,

@@ -12,6 +12,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+COUNTED_RULES = {
+    "AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY", "NoUserAgent_HEADER"),
+}
+"""Rules of a group that only count, not block: API request bodies over 8 KB and clients
+without a User-Agent (SDKs, curl -A '') are legitimate here (AWS WAF developer guide, Baseline
+rule groups: Core rule set)."""
+
 MANAGED_RULE_GROUPS = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
@@ -50,7 +57,18 @@ class ApiFirewall(pulumi.ComponentResource):
                 ),
                 statement=aws.wafv2.WebAclRuleStatementArgs(
                     managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
-                        vendor_name="AWS", name=group
+                        vendor_name="AWS",
+                        name=group,
+                        rule_action_overrides=[
+                            aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArgs(
+                                name=rule,
+                                action_to_use=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseArgs(
+                                    count=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs()
+                                ),
+                            )
+                            for rule in COUNTED_RULES.get(group, ())
+                        ]
+                        or None,
                     )
                 ),
                 visibility_config=aws.wafv2.WebAclRuleVisibilityConfigArgs(

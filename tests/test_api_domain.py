@@ -71,15 +71,16 @@ def test_an_http_domain_takes_the_given_certificate_and_makes_no_record_without_
     mapping = run.one("aws:apigatewayv2/apiMapping:ApiMapping")
     assert mapping.inputs["apiId"] == run.one("aws:apigatewayv2/api:Api").id
     assert not run.of_type("aws:acm/certificate:Certificate", "aws:route53/record:Record")
-    assert "disableExecuteApiEndpoint" not in run.one("aws:apigatewayv2/api:Api").inputs
+    assert run.one("aws:apigatewayv2/api:Api").inputs["disableExecuteApiEndpoint"] is False
     # No zone: the user points the name at the target.
     target = domain.outputs["domainNameConfiguration"]["targetDomainName"]
     assert run.exports[keys.API_DOMAIN_TARGET] == target
 
 
-def test_without_a_domain_nothing_changes_for_todays_stacks() -> None:
+def test_without_a_domain_the_execute_api_url_is_on_and_says_so() -> None:
+    # Always given: left unset, the provider would keep a `true` from an earlier domain.
     run = consumer_variant("default")
-    assert "disableExecuteApiEndpoint" not in run.one("aws:apigateway/restApi:RestApi").inputs
+    assert run.one("aws:apigateway/restApi:RestApi").inputs["disableExecuteApiEndpoint"] is False
     assert run.exports[keys.API_URL] == run.exports[keys.INVOKE_URL]
     assert run.exports[keys.API_DOMAIN_TARGET] is None
 
@@ -102,6 +103,16 @@ def test_the_waf_guards_the_rest_stage_with_managed_rules_and_a_rate_limit() -> 
     (rate,) = [r for r in rules if "rateBasedStatement" in r["statement"]]
     assert rate["statement"]["rateBasedStatement"] == {"limit": 500, "aggregateKeyType": "IP"}
     assert "block" in rate["action"]
+    common = next(
+        r["statement"]["managedRuleGroupStatement"]
+        for r in rules
+        if r["name"] == "AWSManagedRulesCommonRuleSet"
+    )
+    # Bodies over 8 KB and clients without a User-Agent are legitimate API calls: counted.
+    assert [(o["name"], o["actionToUse"]) for o in common["ruleActionOverrides"]] == [
+        ("SizeRestrictions_BODY", {"count": {}}),
+        ("NoUserAgent_HEADER", {"count": {}}),
+    ]
     assert len({r["priority"] for r in rules}) == len(rules)
     association = run.one("aws:wafv2/webAclAssociation:WebAclAssociation")
     assert association.inputs["resourceArn"] == run.one("aws:apigateway/stage:Stage").outputs["arn"]

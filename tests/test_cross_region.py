@@ -51,9 +51,10 @@ def test_the_provider_offers_its_service_to_its_own_and_the_listed_regions(provi
     assert provider.exports[keys.SUPPORTED_REGIONS] == ["us-east-1", "us-west-1", "eu-west-1"]
 
 
-def test_a_same_region_provider_leaves_supported_regions_unset() -> None:
+def test_a_same_region_provider_names_its_own_region_only() -> None:
+    # Always given: left unset, the provider would keep regions listed before.
     run = run_program(PROVIDER_CONFIG, stack_name="provider")
-    assert "supportedRegions" not in run.one(SERVICE).inputs
+    assert run.one(SERVICE).inputs["supportedRegions"] == ["us-east-1"]
     assert run.exports[keys.SUPPORTED_REGIONS] == ["us-east-1"]
 
 

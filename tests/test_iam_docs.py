@@ -147,6 +147,10 @@ def test_the_policies_allow_creating_every_named_resource_of_every_variant(side:
     assert sorted(refused) == []
 
 
+SERVICE_OF_TYPE = {
+    "aws:cloudwatch/logGroup:LogGroup": "logs",
+}
+"""Types whose module is not named for their IAM service."""
 SERVICE_OF_MODULE = {
     "acm": "acm",
     "autoscaling": "autoscaling",
@@ -180,7 +184,8 @@ def test_the_policies_reach_the_service_of_every_aws_resource_type_registered(si
         for r in registrations:
             if r.type.startswith("aws:"):
                 module = r.type.split(":")[1].split("/")[0]
-                needed.add((SERVICE_OF_MODULE.get(module, f"unmapped module {module}"), variant))
+                service = SERVICE_OF_TYPE.get(r.type) or SERVICE_OF_MODULE.get(module)
+                needed.add((service or f"unmapped module {module}", variant))
     assert sorted((svc, v) for svc, v in needed if svc not in mentioned) == []
 
 

@@ -33,7 +33,6 @@ def test_the_api_is_private_to_its_own_execute_api_endpoint() -> None:
         "types": "PRIVATE",
         "vpcEndpointIds": [endpoint.id],
     }
-    assert endpoint.inputs["privateDnsEnabled"] is True
     (sg_id,) = endpoint.inputs["securityGroupIds"]
     ingress = [
         r
@@ -45,12 +44,19 @@ def test_the_api_is_private_to_its_own_execute_api_endpoint() -> None:
         (vpc.inputs["cidrBlock"], 443)
     ]
     policy = json.loads(run.one("aws:apigateway/restApiPolicy:RestApiPolicy").inputs["policy"])
-    allow, deny = policy["Statement"]
-    assert allow["Effect"] == "Allow"
-    assert allow["Condition"] == {"StringEquals": {"aws:SourceVpce": [endpoint.id]}}
-    assert deny["Effect"] == "Deny"
+    # IAM authorization: no Allow, so callers need an IAM grant of their own; every source
+    # but the listed endpoint is denied.
+    (deny,) = policy["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
     assert deny["Condition"] == {"StringNotEquals": {"aws:SourceVpce": [endpoint.id]}}
-    assert allow["Resource"] == deny["Resource"] == f"{api.outputs['executionArn']}/*"
+    assert deny["Resource"] == f"{api.outputs['executionArn']}/*"
+    # Private DNS off (it would capture every execute-api name in the VPC): callers use the
+    # endpoint-specific name.
+    assert endpoint.inputs["privateDnsEnabled"] is False
+    stage = run.one("aws:apigateway/stage:Stage").inputs["stageName"]
+    assert run.exports[keys.API_URL] == (
+        f"https://{api.id}-{endpoint.id}.execute-api.us-east-1.amazonaws.com/{stage}"
+    )
     assert run.exports[keys.API_ENDPOINT_TYPE] == "private"
 
 
@@ -74,10 +80,35 @@ def test_a_regional_api_keeps_todays_inputs() -> None:
     assert run.exports[keys.API_ENDPOINT_TYPE] == "regional"
 
 
-def test_the_policy_allows_only_the_listed_endpoints() -> None:
-    policy = json.loads(private_api_policy("arn:aws:execute-api:us-east-1:1:a", ["vpce-1"]))
-    assert [s["Effect"] for s in policy["Statement"]] == ["Allow", "Deny"]
-    assert all(s["Action"] == "execute-api:Invoke" for s in policy["Statement"])
+def test_the_policy_opens_to_any_principal_only_when_the_endpoints_are_the_only_gate() -> None:
+    arn = "arn:aws:execute-api:us-east-1:111111111111:a1b2c3"
+    iam = json.loads(private_api_policy(arn, ["vpce-1"], open_allow=False))
+    assert [s["Effect"] for s in iam["Statement"]] == ["Deny"]
+    open_ = json.loads(private_api_policy(arn, ["vpce-1", "vpce-2"], open_allow=True))
+    allow, deny = open_["Statement"]
+    assert (allow["Effect"], allow["Principal"], allow["Action"]) == (
+        "Allow",
+        "*",
+        "execute-api:Invoke",
+    )
+    assert allow["Condition"] == {"StringEquals": {"aws:SourceVpce": ["vpce-1", "vpce-2"]}}
+    assert deny["Condition"] == {"StringNotEquals": {"aws:SourceVpce": ["vpce-1", "vpce-2"]}}
+    assert allow["Resource"] == deny["Resource"] == f"{arn}/*"
+
+
+def test_with_no_authorization_the_listed_endpoints_are_allowed() -> None:
+    none = run_program(
+        {**CONSUMER_CONFIG, "apiEndpointType": "private", "apiAuthorization": "none"},
+        account=FakeAccount(
+            account_id=CONSUMER_ACCOUNT, azs=dict(AZS_BY_ACCOUNT[CONSUMER_ACCOUNT])
+        ),
+        stacks={"organization/xacct/provider": provider_variant("default").exports},
+        stack_name="consumer",
+    )
+    statements = json.loads(
+        none.one("aws:apigateway/restApiPolicy:RestApiPolicy").inputs["policy"]
+    )["Statement"]
+    assert [s["Effect"] for s in statements] == ["Allow", "Deny"]
 
 
 def test_verify_says_why_it_does_not_call_a_private_api() -> None:
