@@ -27,7 +27,7 @@ from components.execute_api_endpoint import ExecuteApiEndpoint, ExecuteApiEndpoi
 from components.http_api import HttpApi, HttpApiArgs
 from components.interface_endpoint import InterfaceEndpoint, InterfaceEndpointArgs, pin_endpoint_ips
 from components.keys import LogsKey, LogsKeyArgs
-from components.lookups import AccountFacts, hosted_zone
+from components.lookups import AccountFacts, endpoint_state, hosted_zone
 from components.monitoring import (
     ApiMetrics,
     ConsumerHops,
@@ -158,6 +158,8 @@ class ConsumerSideArgs:
     service: ProviderService
     endpoint_ips: tuple[str, ...]
     tags: dict[str, str]
+    private_dns_now: bool = False
+    """The endpoint is accepted: private DNS can be turned on (xacct:privateDns)."""
 
 
 class ConsumerSide(pulumi.ComponentResource):
@@ -208,6 +210,7 @@ class ConsumerSide(pulumi.ComponentResource):
                 service_name=service.service_name,
                 service_region=service.region if service.region != facts.region else None,
                 private_dns=s.private_dns,
+                private_dns_now=args.private_dns_now,
                 port=service.port,
                 admitted="the VPC link" if http else "the consumer NLB",
                 tags=tags,
@@ -488,6 +491,16 @@ async def build(settings: ConsumerSettings, facts: AccountFacts) -> dict[str, An
             f"({service.region}): the name would need verifying for cross-region use, which "
             "this project does not do yet; leave privateDns false"
         )
+    private_dns_now = False
+    if settings.private_dns:
+        state = endpoint_state(service.service_name)
+        private_dns_now = state == "available"
+        if not private_dns_now:
+            pulumi.log.info(
+                "xacct:privateDns: the interface endpoint is "
+                f"{state or 'not created yet'}; private DNS is turned on at the first `up` "
+                "after the provider accepts it (python -m xacct_ops up does that up)"
+            )
     if settings.domain is not None:
         check_api_domain(settings.domain, facts.region)
     if cross_region:
@@ -523,6 +536,7 @@ async def build(settings: ConsumerSettings, facts: AccountFacts) -> dict[str, An
             service=service,
             endpoint_ips=ips,
             tags=stack_tags(settings),
+            private_dns_now=private_dns_now,
         ),
     )
     return {

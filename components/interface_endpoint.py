@@ -78,7 +78,10 @@ class InterfaceEndpointArgs:
     service_region: str | None = None
     """The service's region when it is another one (cross-region PrivateLink)."""
     private_dns: bool = False
-    """Private DNS on (xacct:privateDns), by `vpc.EndpointPrivateDns` once accepted."""
+    """Private DNS asked for (xacct:privateDns): the endpoint's own argument is left to
+    `vpc.EndpointPrivateDns`..."""
+    private_dns_now: bool = False
+    """...which is declared once the endpoint is accepted (AWS refuses it before)."""
     admitted: str = "the consumer NLB"
     """Who the endpoint's security group admits (its description says so)."""
     tags: dict[str, str] | None = None
@@ -128,7 +131,7 @@ class InterfaceEndpoint(pulumi.ComponentResource):
                 ignore_changes=["privateDnsEnabled"] if args.private_dns else None,
             ),
         )
-        if args.private_dns:
+        if args.private_dns and args.private_dns_now:
             aws.vpc.EndpointPrivateDns(
                 f"{name}-private-dns",
                 vpc_endpoint_id=endpoint.id,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+import pulumi
 import pulumi_aws as aws
 
 from components.errors import StackError
@@ -145,3 +146,19 @@ def hosted_zone(zone_id: str, key: str = "route53ZoneId") -> ZoneFacts:
         lambda: aws.route53.get_zone(zone_id=zone_id),
     )
     return ZoneFacts(zone_id=zone_id, name=found.name.rstrip("."), private=bool(found.private_zone))
+
+
+def endpoint_state(service_name: str) -> str | None:
+    """The state of this stack's interface endpoint to `service_name` (tagged with the stack's
+    project and stack), or None before it exists: private DNS can be turned on only once the
+    provider has accepted it (`available`)."""
+    try:
+        found = aws.ec2.get_vpc_endpoint(
+            service_name=service_name,
+            tags={"xacct:project": pulumi.get_project(), "xacct:stack": pulumi.get_stack()},
+        )
+    except Exception as error:  # the engine reports a failed invoke as a plain Exception
+        if "no matching" in str(error).lower():
+            return None
+        raise StackError(f"cannot read this stack's interface endpoint: {error}") from error
+    return str(found.state)

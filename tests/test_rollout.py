@@ -86,6 +86,24 @@ def gate_file(stack: str) -> str:
 # ---- up: gated, in order ----------------------------------------------------------------
 
 
+def test_a_consumer_asking_for_private_dns_is_up_again_once_accepted(
+    project: Path, no_real_verify: list[str]
+) -> None:
+    # AWS turns private DNS on only for an accepted endpoint: the consumer's own `up` before
+    # the provider's accept cannot, so the rollout runs it again (gated) after the accept.
+    stacks = FakeStacks(existing=("provider", "team-a", "team-b"))
+    stacks.config["team-a"]["xacct:privateDns"] = "true"
+    code, out = run(
+        ["--consumer-stack", "team-a", "--consumer-stack", "team-b", "up"], stacks, project
+    )
+    assert code == 0, out
+    ups = [c[1] for c in stacks.calls if c[0] == "up"]
+    assert ups == ["provider", "team-a", "team-b", "provider", "team-a"]
+    assert ("up", "team-a", "policy", gate_file("team-a")) == stacks.calls[-1]
+    assert "dns:team-a: up team-a: private DNS on its accepted endpoint" in out
+    assert "dns:team-b" not in out
+
+
 def test_up_gates_every_change_then_accepts_then_verifies(
     project: Path, no_real_verify: list[str]
 ) -> None:

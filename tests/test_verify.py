@@ -120,6 +120,40 @@ def test_available_endpoint_passes(aws: Endpointed, world: dict[str, str]) -> No
     assert hop == Hop("interface endpoint (A)", True, f"{world['endpoint']} available")
 
 
+def test_private_dns_asked_for_but_off_fails_with_the_next_step() -> None:
+    ec2 = boto3.client(
+        "ec2", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    for enabled, ok in ((False, False), (True, True)):
+        with Stubber(ec2) as stub:
+            stub.add_response(
+                "describe_vpc_endpoints",
+                {
+                    "VpcEndpoints": [
+                        {
+                            "VpcEndpointId": "vpce-1",
+                            "State": "available",
+                            "PrivateDnsEnabled": enabled,
+                        }
+                    ]
+                },
+            )
+            hop = verify.check_endpoint(ec2, "vpce-1", private_dns=True)
+        assert hop.ok is ok
+    assert hop.detail == "vpce-1 available, private DNS on"
+    with Stubber(ec2) as stub:
+        stub.add_response(
+            "describe_vpc_endpoints",
+            {
+                "VpcEndpoints": [
+                    {"VpcEndpointId": "vpce-1", "State": "available", "PrivateDnsEnabled": False}
+                ]
+            },
+        )
+        off = verify.check_endpoint(ec2, "vpce-1", private_dns=True)
+    assert off.detail.startswith("vpce-1 available, but private DNS is off (xacct:privateDns)")
+
+
 def test_missing_endpoint_fails_without_crashing(aws: Endpointed) -> None:
     hop = verify.guarded(
         "interface endpoint (A)",

@@ -146,13 +146,34 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def rollout_of(args: argparse.Namespace, create: frozenset[str] = frozenset()) -> Rollout:
+def rollout_of(
+    args: argparse.Namespace,
+    create: frozenset[str] = frozenset(),
+    stacks: Any = None,
+    project_dir: Path = PROJECT_DIR,
+) -> Rollout:
     consumers = tuple(args.consumers or ["consumer"])
     configs = {args.provider_stack: policy_config_file("provider")}
     configs.update({c: policy_config_file("consumer") for c in consumers})
     return Rollout(
-        provider=args.provider_stack, consumers=consumers, policy_configs=configs, create=create
+        provider=args.provider_stack,
+        consumers=consumers,
+        policy_configs=configs,
+        create=create,
+        private_dns=frozenset(
+            c for c in consumers if stacks and _asks_private_dns(stacks, c, create, project_dir)
+        ),
     )
+
+
+def _asks_private_dns(
+    stacks: Any, consumer: str, create: frozenset[str], project_dir: Path
+) -> bool:
+    """The consumer's xacct:privateDns, from the backend or, for a stack to create, its file."""
+    if consumer not in create and consumer not in stacks.names():
+        return False  # a missing stack is refused before anything runs
+    config = stack_config(stacks, consumer, consumer not in create, project_dir)
+    return str(config.get("xacct:privateDns", "false")).lower() == "true"
 
 
 def base_command(args: argparse.Namespace) -> str:
@@ -412,7 +433,7 @@ def main(
     except StackCheckError as error:
         out.write(f"error: nothing was changed:\n{error}\n")
         return 2
-    rollout = rollout_of(args, create)
+    rollout = rollout_of(args, create, stacks, project_dir)
     if args.command == "connections":
         return connections_command(args, stacks, rollout, out, confirm, ec2_for)
     if args.command in ("up", "preview") and not getattr(args, "start_at", None):

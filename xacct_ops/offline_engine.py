@@ -228,6 +228,8 @@ class FakeAccount:
         }
     )
     """Route 53 hosted zone id → (name, private)."""
+    endpoints: dict[str, str] = field(default_factory=dict)
+    """This stack's interface endpoints as AWS reports them: service name → state."""
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -364,6 +366,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "supportedArchitectures": [arch],
                 "maximumNetworkInterfaces": enis,
                 "maximumIpv4AddressesPerInterface": per_eni,
+            }
+        if token == "aws:ec2/getVpcEndpoint:getVpcEndpoint":
+            service = args.args.get("serviceName", "")
+            if service not in a.endpoints:
+                return _not_found("no matching EC2 VPC Endpoint found")
+            return {
+                "id": f"vpce-{_hex(service)}",
+                "serviceName": service,
+                "state": a.endpoints[service],
             }
         if token == "aws:route53/getZone:getZone":
             zone_id = args.args["zoneId"]

@@ -75,6 +75,9 @@ class Rollout:
     """stack → --policy-pack-config file (by role: policy/config.<role>.json)."""
     create: frozenset[str] = frozenset()
     """Stacks this `up` creates (they have a stack file and do not exist yet)."""
+    private_dns: frozenset[str] = frozenset()
+    """Consumers with xacct:privateDns true: `up` again once accepted (AWS turns private DNS
+    on only for an accepted endpoint)."""
 
     def role_of(self, stack: str) -> str:
         return "provider" if stack == self.provider else "consumer"
@@ -262,8 +265,19 @@ def up_phases(
             "preview",
         ),
         Phase("accept", f"up {p}: accept the consumer endpoints", accept, p, "up"),
-        Phase("verify", "check every hop", lambda: _none(verify)),
     ]
+    phases += [
+        Phase(
+            f"dns:{c}",
+            f"up {c}: private DNS on its accepted endpoint",
+            lambda c=c: up(c),  # type: ignore[misc]
+            c,
+            "up",
+        )
+        for c in rollout.consumers
+        if c in rollout.private_dns
+    ]
+    phases.append(Phase("verify", "check every hop", lambda: _none(verify)))
     return phases
 
 

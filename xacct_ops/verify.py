@@ -31,14 +31,25 @@ class Hop:
     """Not checked from here (it does not fail verify; `detail` says why and how to check)."""
 
 
-def check_endpoint(ec2: Any, endpoint_id: str) -> Hop:
+def check_endpoint(ec2: Any, endpoint_id: str, private_dns: bool = False) -> Hop:
+    """Available (and, with xacct:privateDns, private DNS on)."""
     name = "interface endpoint (A)"
     found = ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"]
     if not found:
         return Hop(name, False, f"{endpoint_id} does not exist")
     state = found[0]["State"]
     if state.lower() == "available":
-        return Hop(name, True, f"{endpoint_id} available")
+        if private_dns and not found[0].get("PrivateDnsEnabled"):
+            return Hop(
+                name,
+                False,
+                f"{endpoint_id} available, but private DNS is off (xacct:privateDns): it is "
+                "turned on at the first `up` of this consumer after the provider accepted it; "
+                "run `python -m xacct_ops up --from dns:<consumer>` or `pulumi up` on it",
+            )
+        return Hop(
+            name, True, f"{endpoint_id} available" + (", private DNS on" if private_dns else "")
+        )
     if state == "pendingAcceptance":
         return Hop(
             name,
@@ -417,7 +428,14 @@ def verify_consumer(
                 ec2_b, provider_outputs[keys.ENDPOINT_SERVICE_ID], endpoint_id
             ),
         ),
-        ("interface endpoint (A)", lambda: check_endpoint(ec2_a, endpoint_id)),
+        (
+            "interface endpoint (A)",
+            lambda: check_endpoint(
+                ec2_a,
+                endpoint_id,
+                private_dns=consumer_config.get("xacct:privateDns", "false").lower() == "true",
+            ),
+        ),
         (
             f"VPC link {version} (A)",
             lambda: check_vpc_link(link_client, consumer_outputs[keys.VPC_LINK_ID], version),
