@@ -8,6 +8,7 @@ HTTP API's `apigatewayv2.DomainName` + `ApiMapping`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi
@@ -22,11 +23,47 @@ SECURITY_POLICY = "TLS_1_2"
 
 
 @dataclass(frozen=True, kw_only=True)
+class PrivateDomainArgs:
+    """A private API's custom domain: reached through this VPC's execute-api endpoint."""
+
+    vpc_id: pulumi.Input[str]
+    endpoint_id: pulumi.Input[str]
+    endpoint_dns_name: pulumi.Input[str]
+    endpoint_dns_zone_id: pulumi.Input[str]
+
+
+def private_domain_policy(endpoint_id: str) -> str:
+    """A private custom domain starts with "a deny all resource policy": this one lets the
+    stack's execute-api endpoint invoke through it and denies every other source (API Gateway
+    developer guide, "Tutorial: Create and invoke a custom domain name for private APIs").
+    The API behind it keeps its own policy and authorization."""
+    statements = [
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "execute-api:Invoke",
+            "Resource": ["execute-api:/*"],
+            "Condition": {"StringEquals": {"aws:SourceVpce": endpoint_id}},
+        },
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "execute-api:Invoke",
+            "Resource": ["execute-api:/*"],
+            "Condition": {"StringNotEquals": {"aws:SourceVpce": endpoint_id}},
+        },
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+@dataclass(frozen=True, kw_only=True)
 class ApiDomainArgs:
     settings: ApiDomainSettings
     frontend: Frontend
     api_id: pulumi.Input[str]
     stage_name: pulumi.Input[str]
+    private: PrivateDomainArgs | None = None
+    """Set for a private API (xacct:apiEndpointType private)."""
     tags: dict[str, str] | None = None
 
 
@@ -55,6 +92,13 @@ class ApiDomain(pulumi.ComponentResource):
             opts=child,
         )
         mutual_tls = self._truststore(name, s, tags) if s.truststore else None
+        if args.private is not None:
+            self._private(name, args, certificate.arn, tags)
+            self.url = pulumi.Output.from_input(f"https://{s.name}/")
+            self.target = pulumi.Output.from_input(args.private.endpoint_dns_name)
+            self.truststore_bucket = None
+            self.register_outputs({"url": self.url})
+            return
         if args.frontend == "rest":
             domain = aws.apigateway.DomainName(
                 f"{name}-domain",
@@ -154,3 +198,68 @@ class ApiDomain(pulumi.ComponentResource):
             "truststore_uri": pulumi.Output.concat("s3://", bucket.id, "/", bundle.key),
             "truststore_version": bundle.version_id,
         }
+
+    def _private(
+        self,
+        name: str,
+        args: ApiDomainArgs,
+        certificate_arn: pulumi.Input[str],
+        tags: dict[str, str],
+    ) -> None:
+        """The domain (endpoint type PRIVATE, dualstack: the only IP type AWS takes for it),
+        its mapping (which needs the domain's id), its access association with this VPC's
+        execute-api endpoint, and a private hosted zone in this VPC where the name is an alias
+        of that endpoint."""
+        assert args.private is not None
+        child = pulumi.ResourceOptions(parent=self)
+        s, private = args.settings, args.private
+        domain = aws.apigateway.DomainName(
+            f"{name}-domain",
+            domain_name=s.name,
+            certificate_arn=certificate_arn,
+            endpoint_configuration=aws.apigateway.DomainNameEndpointConfigurationArgs(
+                types="PRIVATE", ip_address_type="dualstack"
+            ),
+            security_policy=SECURITY_POLICY,
+            policy=pulumi.Output.from_input(private.endpoint_id).apply(private_domain_policy),
+            tags=tags,
+            opts=child,
+        )
+        aws.apigateway.BasePathMapping(
+            f"{name}-mapping",
+            rest_api=args.api_id,
+            stage_name=args.stage_name,
+            domain_name=domain.domain_name,
+            domain_name_id=domain.domain_name_id,
+            opts=child,
+        )
+        aws.apigateway.DomainNameAccessAssociation(
+            f"{name}-access",
+            access_association_source=private.endpoint_id,
+            access_association_source_type="VPCE",
+            domain_name_arn=domain.arn,
+            tags=tags,
+            opts=child,
+        )
+        zone = aws.route53.Zone(
+            f"{name}-private-zone",
+            name=s.name,
+            comment="The private API's custom domain, resolved in this VPC only",
+            vpcs=[aws.route53.ZoneVpcArgs(vpc_id=private.vpc_id)],
+            tags=tags,
+            opts=child,
+        )
+        aws.route53.Record(
+            f"{name}-private-alias",
+            zone_id=zone.zone_id,
+            name=s.name,
+            type="A",
+            aliases=[
+                aws.route53.RecordAliasArgs(
+                    name=private.endpoint_dns_name,
+                    zone_id=private.endpoint_dns_zone_id,
+                    evaluate_target_health=False,
+                )
+            ],
+            opts=child,
+        )

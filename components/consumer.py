@@ -19,7 +19,7 @@ import pulumi
 
 from components import outputs as keys
 from components.api import PrivateApi, PrivateApiArgs
-from components.api_domain import ApiDomain, ApiDomainArgs
+from components.api_domain import ApiDomain, ApiDomainArgs, PrivateDomainArgs
 from components.aws_limits import CROSS_REGION_UNSUPPORTED_AZ_IDS, VPC_LINK_V2_UNSUPPORTED_AZ_IDS
 from components.certificate import check_validation_zone
 from components.consumer_nlb import ConsumerLoadBalancer, ConsumerLoadBalancerArgs
@@ -201,6 +201,7 @@ class ConsumerSide(pulumi.ComponentResource):
             opts=child,
         )
         http = s.frontend == "http"
+        self._private_domain: PrivateDomainArgs | None = None
         endpoint = InterfaceEndpoint(
             f"{name}-pl",
             InterfaceEndpointArgs(
@@ -231,6 +232,7 @@ class ConsumerSide(pulumi.ComponentResource):
                     frontend=s.frontend,
                     api_id=self.api_id,
                     stage_name=self._stage_name,
+                    private=self._private_domain,
                     tags=tags,
                 ),
                 opts=child,
@@ -327,6 +329,12 @@ class ConsumerSide(pulumi.ComponentResource):
                 )
                 callers.insert(0, own.endpoint_id)
                 own_caller = own.endpoint_id
+                self._private_domain = PrivateDomainArgs(
+                    vpc_id=network.vpc_id,
+                    endpoint_id=own.endpoint_id,
+                    endpoint_dns_name=own.dns_name,
+                    endpoint_dns_zone_id=own.dns_zone_id,
+                )
         api = PrivateApi(
             f"{name}-api",
             PrivateApiArgs(

@@ -32,6 +32,9 @@ class ExecuteApiEndpointArgs:
 
 class ExecuteApiEndpoint(pulumi.ComponentResource):
     endpoint_id: pulumi.Output[str]
+    dns_name: pulumi.Output[str]
+    """The endpoint's regional DNS name (what a private custom domain's alias points at)."""
+    dns_zone_id: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: ExecuteApiEndpointArgs, opts: pulumi.ResourceOptions | None = None
@@ -68,4 +71,11 @@ class ExecuteApiEndpoint(pulumi.ComponentResource):
             opts=child,
         )
         self.endpoint_id = endpoint.id
+        # The first entry is the endpoint's regional name (the others are per AZ).
+        self.dns_name = endpoint.dns_entries.apply(
+            lambda entries: (entries[0].dns_name or "") if entries else ""
+        )
+        self.dns_zone_id = endpoint.dns_entries.apply(
+            lambda entries: (entries[0].hosted_zone_id or "") if entries else ""
+        )
         self.register_outputs({"endpoint_id": self.endpoint_id})

@@ -179,4 +179,31 @@ MUTANTS = (
         ("tests/policy_rules/test_iam.py",),
         "AdministratorAccess attached to a role would pass the gate",
     ),
+    Mutant(
+        "HTTP API integration in plain HTTP",
+        "components/http_api.py",
+        """            tls_config=aws.apigatewayv2.IntegrationTlsConfigArgs(
+                server_name_to_verify=args.server_name
+            ),
+""",
+        "",
+        ("tests/test_http_front.py", "tests/test_policy_gate.py"),
+        "without a TLS config an HTTP API's private integration speaks plain HTTP to the provider",
+    ),
+    Mutant(
+        "private API open to any principal through its endpoints",
+        "components/api.py",
+        'open_allow=args.authorization == "none"',
+        "open_allow=True",
+        ("tests/test_private_api.py",),
+        "an Allow to * in the resource policy lets any principal of the account in without IAM",
+    ),
+    Mutant(
+        "cross-region endpoint in an AZ AWS excludes",
+        "components/consumer.py",
+        "az for az in facts.az_names_by_id if az not in CROSS_REGION_UNSUPPORTED_AZ_IDS",
+        "az for az in facts.az_names_by_id",
+        ("tests/test_cross_region.py",),
+        "AWS refuses a cross-region endpoint in those AZs: the consumer's first up fails",
+    ),
 )

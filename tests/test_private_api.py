@@ -142,6 +142,27 @@ def test_verify_says_why_it_does_not_call_a_private_api() -> None:
             "xacct:privateApiVpcEndpointIds[0]: 'vpc-1' is not a VPC endpoint id (vpce-...)",
         ),
         (
+            {
+                "apiEndpointType": "private",
+                "privateApiOwnEndpoint": "false",
+                "privateApiVpcEndpointIds": [OTHER],
+                "apiDomainName": "api.team-a.example.com",
+                "apiRoute53ZoneId": "Z0CONSUMER0ZONE0000001",
+            },
+            "xacct:apiDomainName: a private custom domain needs this stack's own execute-api "
+            "endpoint",
+        ),
+        (
+            {
+                "apiEndpointType": "private",
+                "apiDomainName": "api.team-a.example.com",
+                "apiRoute53ZoneId": "Z0CONSUMER0ZONE0000001",
+                "disableExecuteApiEndpoint": "true",
+                "apiMutualTlsTruststore": "tests/data/truststore.pem",
+            },
+            "xacct:apiMutualTlsTruststore: must not be set with xacct:apiEndpointType private",
+        ),
+        (
             {"apiEndpointType": "private", "apiWaf": "true"},
             "xacct:apiWaf: must not be set with xacct:apiEndpointType private",
         ),
@@ -167,3 +188,44 @@ def test_bad_private_api_settings_are_refused_before_anything_is_declared(
         )
     assert expected in str(caught.value)
     assert seen == []
+
+
+def test_a_private_custom_domain_is_associated_with_and_resolves_to_the_own_endpoint() -> None:
+    run = consumer_variant("private-api-custom-domain")
+    endpoint = next(
+        r
+        for r in run.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if r.inputs["serviceName"].endswith(".execute-api")
+    )
+    domain = run.one("aws:apigateway/domainName:DomainName")
+    assert domain.inputs["endpointConfiguration"] == {
+        "types": "PRIVATE",
+        "ipAddressType": "dualstack",
+    }
+    assert domain.inputs["securityPolicy"] == "TLS_1_2"
+    assert (
+        domain.inputs["certificateArn"]
+        == run.one("aws:acm/certificateValidation:CertificateValidation").outputs["certificateArn"]
+    )
+    policy = json.loads(domain.inputs["policy"])
+    assert [(s["Effect"], s["Condition"]) for s in policy["Statement"]] == [
+        ("Allow", {"StringEquals": {"aws:SourceVpce": endpoint.id}}),
+        ("Deny", {"StringNotEquals": {"aws:SourceVpce": endpoint.id}}),
+    ]
+    mapping = run.one("aws:apigateway/basePathMapping:BasePathMapping")
+    assert mapping.inputs["domainNameId"] == domain.outputs["domainNameId"]
+    association = run.one("aws:apigateway/domainNameAccessAssociation:DomainNameAccessAssociation")
+    assert association.inputs == {
+        "accessAssociationSource": endpoint.id,
+        "accessAssociationSourceType": "VPCE",
+        "domainNameArn": domain.outputs["arn"],
+        "tags": association.inputs["tags"],
+    }
+    zone = run.one("aws:route53/zone:Zone")
+    assert zone.inputs["vpcs"] == [{"vpcId": run.one("aws:ec2/vpc:Vpc").id}]
+    alias = next(r for r in run.of_type("aws:route53/record:Record") if r.inputs.get("type") == "A")
+    assert alias.inputs["zoneId"] == zone.outputs["zoneId"]
+    assert alias.inputs["aliases"][0]["name"] == endpoint.outputs["dnsEntries"][0]["dnsName"]
+    # Nothing public: no alias in the public zone, only the certificate's validation record.
+    assert [r.inputs["type"] for r in run.of_type("aws:route53/record:Record")] == ["CNAME", "A"]
+    assert run.exports[keys.API_URL] == "https://api.team-a.example.com/"

@@ -448,6 +448,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 ]
         elif typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
             out["state"] = "pendingAcceptance"
+            out["dnsEntries"] = [
+                {
+                    "dnsName": f"vpce-{h[:17]}.{inputs.get('serviceName', '')}.vpce.amazonaws.com",
+                    "hostedZoneId": "Z7HUB22UULQXV",
+                }
+            ]
             configs = inputs.get("subnetConfigurations") or []
             out["networkInterfaceIds"] = [f"eni-{_hex(name, str(i))}" for i in range(len(configs))]
         elif typ in ("aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup"):
@@ -521,8 +527,17 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 f"https://{inputs['apiId']}.execute-api.{region}.amazonaws.com/{inputs['name']}"
             )
         elif typ == "aws:apigateway/domainName:DomainName":
-            out["regionalDomainName"] = f"d-{h[:10]}.execute-api.{region}.amazonaws.com"
-            out["regionalZoneId"] = "Z1UJRXOUMOOFQ8"
+            if (inputs.get("endpointConfiguration") or {}).get("types") == "PRIVATE":
+                out["domainNameId"] = h[:10]
+                out["arn"] = (
+                    f"arn:aws:apigateway:{region}:{acct}:/domainnames/"
+                    f"{inputs['domainName']}+{h[:10]}"
+                )
+            else:
+                out["regionalDomainName"] = f"d-{h[:10]}.execute-api.{region}.amazonaws.com"
+                out["regionalZoneId"] = "Z1UJRXOUMOOFQ8"
+        elif typ == "aws:route53/zone:Zone":
+            out["zoneId"] = f"Z{h[:20].upper()}"
         elif typ == "aws:apigatewayv2/domainName:DomainName":
             out["domainNameConfiguration"] = {
                 **inputs["domainNameConfiguration"],

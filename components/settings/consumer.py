@@ -285,13 +285,19 @@ def _private_api(r: Reader, frontend: str) -> PrivateApiSettings | None:
     if frontend == "http":
         r.fail("apiEndpointType", kind, "is REST only: HTTP APIs have no private endpoint type")
     for key, what in (
-        ("apiDomainName", "private custom domain names are not offered here yet"),
         ("apiWaf", "a web ACL is not offered here with a private API yet"),
+        ("apiMutualTlsTruststore", "mutual TLS on a private custom domain is not offered here"),
     ):
         if r.is_set(key):
             r.problems.append(
                 f"xacct:{key}: must not be set with xacct:apiEndpointType private: {what}"
             )
+    if r.is_set("apiDomainName") and not own:
+        r.problems.append(
+            "xacct:apiDomainName: a private custom domain needs this stack's own execute-api "
+            "endpoint (xacct:privateApiOwnEndpoint true): the domain is associated with it and "
+            "resolves to it in this VPC; other VPCs' endpoints make their own associations"
+        )
     if not own and not ids:
         r.problems.append(
             "xacct:apiEndpointType: private with xacct:privateApiOwnEndpoint false and no "

@@ -133,6 +133,11 @@ CONSUMER_VARIANTS: dict[str, dict[str, Any]] = {
     },
     "waf": {"apiWaf": "true", "apiWafRateLimit": "500"},
     "private-api": {"apiEndpointType": "private"},
+    "private-api-custom-domain": {
+        "apiEndpointType": "private",
+        "apiDomainName": "api.team-a.example.com",
+        "apiRoute53ZoneId": "Z0CONSUMER0ZONE0000001",
+    },
     "private-api-other-callers-only": {
         "apiEndpointType": "private",
         "privateApiOwnEndpoint": "false",
