@@ -78,8 +78,9 @@ def private_api_policy(execution_arn: str, endpoint_ids: list[str], open_allow: 
     policy is enough" (developer guide, "How API Gateway resource policies affect authorization
     workflow", tables A and B), so an Allow to `*` would let any principal in through a listed
     endpoint without an IAM grant; the callers' own IAM policies decide instead (callers in
-    other accounts would need this policy to name them, which it does not). With
-    `apiAuthorization: none` the listed endpoints are the only gate, and are allowed."""
+    other accounts would need this policy to name them, which it does not). Without IAM
+    (`api-key`, `none`) nothing else grants access, so the listed endpoints are allowed; an
+    API key, if required, is checked on top."""
     resource = f"{execution_arn}/*"
     deny = {
         "Sid": "DenyEveryOtherSource",
@@ -209,7 +210,7 @@ class PrivateApi(pulumi.ComponentResource):
                 api.execution_arn, pulumi.Output.all(*args.caller_endpoint_ids)
             ).apply(
                 lambda both: private_api_policy(
-                    both[0], list(both[1]), open_allow=args.authorization == "none"
+                    both[0], list(both[1]), open_allow=args.authorization != "iam"
                 )
             )
             policy.append(

@@ -7,6 +7,7 @@ Replacing it changes its service name and breaks every consumer, so it is protec
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -101,8 +102,11 @@ class EndpointService(pulumi.ComponentResource):
             records=[configuration.apply(lambda c: c["value"])],
             opts=child,
         )
+        # Verification runs when this resource is created: named for the DNS name, a new name
+        # is a new resource, so it is verified again (AWS starts over for a new name).
+        digest = hashlib.sha256((args.private_dns_name or "").encode()).hexdigest()[:8]
         aws.vpc.EndpointServicePrivateDnsVerification(
-            f"{name}-dns-verified",
+            f"{name}-dns-verified-{digest}",
             service_id=service.id,
             wait_for_verification=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[record]),

@@ -128,7 +128,6 @@ class InterfaceEndpoint(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 delete_before_replace=True,
-                ignore_changes=["privateDnsEnabled"] if args.private_dns else None,
             ),
         )
         if args.private_dns and args.private_dns_now:

@@ -156,6 +156,14 @@ def endpoint_state(service_name: str) -> str | None:
         found = aws.ec2.get_vpc_endpoint(
             service_name=service_name,
             tags={"xacct:project": pulumi.get_project(), "xacct:stack": pulumi.get_stack()},
+            # A deleted endpoint stays listed for a while: after a replacement it would make
+            # two matches.
+            filters=[
+                aws.ec2.GetVpcEndpointFilterArgs(
+                    name="vpc-endpoint-state",
+                    values=["pendingAcceptance", "pending", "available"],
+                )
+            ],
         )
     except Exception as error:  # the engine reports a failed invoke as a plain Exception
         if "no matching" in str(error).lower():

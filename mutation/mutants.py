@@ -193,7 +193,7 @@ MUTANTS = (
     Mutant(
         "private API open to any principal through its endpoints",
         "components/api.py",
-        'open_allow=args.authorization == "none"',
+        'open_allow=args.authorization != "iam"',
         "open_allow=True",
         ("tests/test_private_api.py",),
         "an Allow to * in the resource policy lets any principal of the account in without IAM",

@@ -96,9 +96,11 @@ def test_the_policy_opens_to_any_principal_only_when_the_endpoints_are_the_only_
     assert allow["Resource"] == deny["Resource"] == f"{arn}/*"
 
 
-def test_with_no_authorization_the_listed_endpoints_are_allowed() -> None:
+@pytest.mark.parametrize("authorization", ["none", "api-key"])
+def test_without_iam_the_listed_endpoints_are_allowed(authorization: str) -> None:
+    # Without an authorizer nothing else grants access: a deny-only policy would refuse all.
     none = run_program(
-        {**CONSUMER_CONFIG, "apiEndpointType": "private", "apiAuthorization": "none"},
+        {**CONSUMER_CONFIG, "apiEndpointType": "private", "apiAuthorization": authorization},
         account=FakeAccount(
             account_id=CONSUMER_ACCOUNT, azs=dict(AZS_BY_ACCOUNT[CONSUMER_ACCOUNT])
         ),

@@ -13,7 +13,7 @@ from components import outputs as keys
 from components.stack_link import StackLinkError
 from tests.support.configs import CONSUMER_CONFIG
 from tests.support.program import Run, run_program
-from tests.support.variants import provider_variant
+from tests.support.variants import provider_settings, provider_variant
 from xacct_ops import aws_rules
 from xacct_ops.offline_engine import AZS_BY_ACCOUNT, CONSUMER_ACCOUNT, FakeAccount
 
@@ -54,6 +54,15 @@ def test_the_service_takes_the_tls_name_and_proves_its_domain_in_the_zone() -> N
     )
     assert verified.inputs == {"serviceId": service.id, "waitForVerification": True}
     assert record.urn in verified.dependencies
+    # Named for the DNS name: a new name is a new verification (it runs at creation only).
+    other = run_program(
+        {**provider_settings("private-dns-name"), "tlsServerName": "svc.provider.example.com"},
+        stack_name="provider",
+    )
+    renamed = other.one(
+        "aws:vpc/endpointServicePrivateDnsVerification:EndpointServicePrivateDnsVerification"
+    )
+    assert renamed.name != verified.name
     assert run.exports[keys.PRIVATE_DNS_NAME] == NAME
     assert run.exports[keys.PRIVATE_DNS_VERIFICATION]["value"] == expected["value"]
     assert aws_rules.check(run.registrations) == []

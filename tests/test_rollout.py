@@ -99,7 +99,11 @@ def test_a_consumer_asking_for_private_dns_is_up_again_once_accepted(
     assert code == 0, out
     ups = [c[1] for c in stacks.calls if c[0] == "up"]
     assert ups == ["provider", "team-a", "team-b", "provider", "team-a"]
-    assert ("up", "team-a", "policy", gate_file("team-a")) == stacks.calls[-1]
+    # Gated like every up: its preview under the pack right before it.
+    assert stacks.calls[-2:] == [
+        ("preview", "team-a", "policy", gate_file("team-a")),
+        ("up", "team-a", "policy", gate_file("team-a")),
+    ]
     assert "dns:team-a: up team-a: private DNS on its accepted endpoint" in out
     assert "dns:team-b" not in out
 

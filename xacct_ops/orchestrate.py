@@ -266,17 +266,23 @@ def up_phases(
         ),
         Phase("accept", f"up {p}: accept the consumer endpoints", accept, p, "up"),
     ]
-    phases += [
-        Phase(
-            f"dns:{c}",
-            f"up {c}: private DNS on its accepted endpoint",
-            lambda c=c: up(c),  # type: ignore[misc]
-            c,
-            "up",
-        )
-        for c in rollout.consumers
-        if c in rollout.private_dns
-    ]
+    for c in (c for c in rollout.consumers if c in rollout.private_dns):
+        phases += [
+            Phase(
+                f"gate:dns:{c}",
+                f"preview {c} with the policy pack",
+                lambda c=c: gate(c),  # type: ignore[misc]
+                c,
+                "preview",
+            ),
+            Phase(
+                f"dns:{c}",
+                f"up {c}: private DNS on its accepted endpoint",
+                lambda c=c: up(c),  # type: ignore[misc]
+                c,
+                "up",
+            ),
+        ]
     phases.append(Phase("verify", "check every hop", lambda: _none(verify)))
     return phases
 
