@@ -16,6 +16,7 @@ from .core import (
     INTEGRATION_V2,
     METHOD,
     METHOD_SETTINGS,
+    REST_API,
     ROUTE_V2,
     STAGE,
     STAGE_V2,
@@ -194,6 +195,12 @@ def _apigw_authorization(token: str, props: Props, _: Config) -> Iterator[Findin
 # ---- stack rules -------------------------------------------------------------------------
 
 
+def _private(api: PolicyResource) -> bool:
+    """A REST API of endpoint type PRIVATE (reachable only through execute-api endpoints)."""
+    types = (api.props.get("endpointConfiguration") or {}).get("types")
+    return (types if isinstance(types, str) else " ".join(types or [])) == "PRIVATE"
+
+
 def _throttled(settings: PolicyResource) -> bool:
     """Both limits set and positive: -1 (or unset) lifts them to the account's."""
     values = settings.props.get("settings") or {}
@@ -233,13 +240,17 @@ def _apigw_stage_settings(
 @stack_rule(
     "apigw-waf",
     A,
-    [STAGE, WAF_ASSOCIATION],
+    [STAGE, WAF_ASSOCIATION, REST_API],
     "APIGateway.4, CKV2_AWS_29",
-    "A WAF web ACL is associated with each REST API stage.",
+    "A WAF web ACL is associated with each public REST API stage (a private API's stages are "
+    "reachable only through its VPC endpoints).",
 )
 def _apigw_waf(resources: list[PolicyResource], _: Config) -> Iterator[tuple[PolicyResource, str]]:
     protected = {id(s) for a in _of(resources, WAF_ASSOCIATION) for s in _deps(a, "resourceArn")}
     for stage in _of(resources, STAGE):
+        apis = _deps(stage, "restApi")
+        if apis and all(_private(api) for api in apis):
+            continue
         if id(stage) not in protected:
             yield (
                 stage,

@@ -262,6 +262,17 @@ def test_stage_without_waf_is_caught() -> None:
     ]
 
 
+def test_a_private_apis_stage_needs_no_waf_but_a_public_ones_does() -> None:
+    private = resource(rules.REST_API, "p", {"endpointConfiguration": {"types": "PRIVATE"}})
+    public = resource(rules.REST_API, "r", {"endpointConfiguration": {"types": "REGIONAL"}})
+    inner = resource(rules.STAGE, "inner", {}, {"restApi": [private]})
+    outer = resource(rules.STAGE, "outer", {}, {"restApi": [public]})
+    assert validate_stack("apigw-waf", [private, public, inner, outer]) == [
+        "aws:apigateway/stage:Stage 'outer': has no aws.wafv2.WebAclAssociation; associate a "
+        "regional web ACL with the stage"
+    ]
+
+
 def test_stage_without_method_settings_for_every_method_is_caught() -> None:
     throttled = {"settings": {"throttlingRateLimit": 50, "throttlingBurstLimit": 100}}
     lifted = {"settings": {"throttlingRateLimit": -1, "throttlingBurstLimit": -1}}
