@@ -213,8 +213,10 @@ class ApiDomain(pulumi.ComponentResource):
         assert args.private is not None
         child = pulumi.ResourceOptions(parent=self)
         s, private = args.settings, args.private
+        # Named apart from the regional domain's resources: AWS cannot turn a regional domain
+        # private in place, and the two may coexist while one replaces the other.
         domain = aws.apigateway.DomainName(
-            f"{name}-domain",
+            f"{name}-private-domain",
             domain_name=s.name,
             certificate_arn=certificate_arn,
             endpoint_configuration=aws.apigateway.DomainNameEndpointConfigurationArgs(
@@ -226,7 +228,7 @@ class ApiDomain(pulumi.ComponentResource):
             opts=child,
         )
         aws.apigateway.BasePathMapping(
-            f"{name}-mapping",
+            f"{name}-private-mapping",
             rest_api=args.api_id,
             stage_name=args.stage_name,
             domain_name=domain.domain_name,

@@ -71,7 +71,8 @@ class ExecuteApiEndpoint(pulumi.ComponentResource):
             opts=child,
         )
         self.endpoint_id = endpoint.id
-        # The first entry is the endpoint's regional name (the others are per AZ).
+        # The first entry is the endpoint's regional name (the others are per AZ); AWS lists
+        # it once the endpoint exists (unknown in a preview before that).
         self.dns_name = endpoint.dns_entries.apply(
             lambda entries: (entries[0].dns_name or "") if entries else ""
         )

@@ -117,6 +117,17 @@ def arns(r: Registration, region: str, account: str) -> Iterator[tuple[str, str]
             "elasticloadbalancing:CreateTargetGroup",
             r.outputs["arn"],
         ),
+        "aws:apigateway/domainName:DomainName": lambda: (
+            "apigateway:POST",
+            # A private domain's ARN names the account; a regional one's collection does not.
+            str(r.outputs["arn"])
+            if (r.inputs.get("endpointConfiguration") or {}).get("types") == "PRIVATE"
+            else f"arn:aws:apigateway:{region}::/domainnames",
+        ),
+        "aws:apigateway/domainNameAccessAssociation:DomainNameAccessAssociation": lambda: (
+            "apigateway:POST",
+            f"arn:aws:apigateway:{region}:{account}:/domainnameaccessassociations",
+        ),
         "aws:ec2/vpcEndpointService:VpcEndpointService": lambda: (
             "ec2:CreateVpcEndpointServiceConfiguration",
             f"arn:aws:ec2:{region}:{account}:vpc-endpoint-service/{r.id}",

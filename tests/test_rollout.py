@@ -457,7 +457,10 @@ def test_bad_arguments_are_refused_by_the_parser(capsys: pytest.CaptureFixture[s
 def test_help_names_the_phases_to_resume_at(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["up", "--help"])
-    assert "gate:accept, accept, verify" in " ".join(capsys.readouterr().out.split())
+    assert (
+        "gate:accept, accept, gate:dns:<c>, dns:<c> for each consumer with xacct:privateDns, verify"
+        in " ".join(capsys.readouterr().out.split())
+    )
 
 
 def test_a_diagram_path_that_is_a_folder_is_refused(tmp_path: Path) -> None:

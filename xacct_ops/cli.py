@@ -39,7 +39,7 @@ from xacct_ops.preflight import stack_config
 
 PHASES = {
     "up": "gate:<provider>, provider, then gate:<c>, consumer:<c> for each consumer, "
-    "gate:accept, accept, verify",
+    "gate:accept, accept, gate:dns:<c>, dns:<c> for each consumer with xacct:privateDns, verify",
     "destroy": "destroy:<c> for each consumer, unprotect, destroy:<provider>, restore",
 }
 
