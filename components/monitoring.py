@@ -37,6 +37,38 @@ class AlarmSpec:
     notify: bool = True
     """False: an advisory alarm, on the dashboard but sending nothing."""
     missing_data: str = "notBreaching"
+    rate_of: str | None = None
+    """Alarm on `metric` / this metric (both summed over the period), by metric math: for
+    counts whose Average AWS does not document as a rate (an HTTP API's `5xx`, `4xx`)."""
+
+
+def rate_queries(spec: AlarmSpec) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:
+    """errors / requests over each period, 0 when there were no requests."""
+
+    def summed(query_id: str, metric: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
+        return aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id=query_id,
+            metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                namespace=spec.namespace,
+                metric_name=metric,
+                dimensions=dict(spec.dimensions),
+                period=PERIOD_SECONDS,
+                stat="Sum",
+            ),
+            return_data=False,
+        )
+
+    assert spec.rate_of is not None
+    return [
+        summed("errors", spec.metric),
+        summed("requests", spec.rate_of),
+        aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id="rate",
+            expression="IF(requests > 0, errors / requests, 0)",
+            label=f"{spec.metric} / {spec.rate_of}",
+            return_data=True,
+        ),
+    ]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,16 +135,18 @@ class Monitoring(pulumi.ComponentResource):
         alarms, widgets = args.watched
         for spec in alarms:
             actions = [topic.arn] if spec.notify else []
+            math = spec.rate_of is not None
             aws.cloudwatch.MetricAlarm(
                 f"{name}-{spec.key}",
                 name=f"{name}-{spec.key}",
                 alarm_description=spec.description,
-                namespace=spec.namespace,
-                metric_name=spec.metric,
-                dimensions=dict(spec.dimensions),
-                statistic=None if spec.extended_statistic else spec.statistic,
-                extended_statistic=spec.extended_statistic,
-                period=PERIOD_SECONDS,
+                namespace=None if math else spec.namespace,
+                metric_name=None if math else spec.metric,
+                dimensions=None if math else dict(spec.dimensions),
+                statistic=None if math or spec.extended_statistic else spec.statistic,
+                extended_statistic=None if math else spec.extended_statistic,
+                metric_queries=rate_queries(spec) if math else None,
+                period=None if math else PERIOD_SECONDS,
                 evaluation_periods=s.evaluation_periods,
                 datapoints_to_alarm=s.evaluation_periods,
                 comparison_operator=spec.comparison,
@@ -354,6 +388,9 @@ class ApiMetrics:
     dimensions: Mapping[str, pulumi.Input[str]]
     errors_5xx: str
     errors_4xx: str
+    rate_of: str | None = None
+    """REST's error metrics average to a rate (AWS documents it); HTTP's are counts, divided
+    by `Count` in metric math."""
 
 
 def rest_api_metrics(api_name: pulumi.Input[str], stage: pulumi.Input[str]) -> ApiMetrics:
@@ -366,7 +403,10 @@ def rest_api_metrics(api_name: pulumi.Input[str], stage: pulumi.Input[str]) -> A
 
 def http_api_metrics(api_id: pulumi.Input[str], stage: pulumi.Input[str]) -> ApiMetrics:
     return ApiMetrics(
-        dimensions={"ApiId": api_id, "Stage": stage}, errors_5xx="5xx", errors_4xx="4xx"
+        dimensions={"ApiId": api_id, "Stage": stage},
+        errors_5xx="5xx",
+        errors_4xx="4xx",
+        rate_of="Count",
     )
 
 
@@ -404,6 +444,7 @@ def consumer_alarms(
             metric=hops.api.errors_5xx,
             dimensions=api,
             statistic="Average",
+            rate_of=hops.api.rate_of,
             comparison=GREATER,
             threshold=s.error_5xx_percent / 100,
             description="API answers 5XX: the path to the provider is failing. Check the "
@@ -431,6 +472,7 @@ def consumer_alarms(
             metric=hops.api.errors_4xx,
             dimensions=api,
             statistic="Average",
+            rate_of=hops.api.rate_of,
             comparison=GREATER,
             threshold=s.error_4xx_percent / 100,
             notify=False,

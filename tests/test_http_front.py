@@ -152,13 +152,34 @@ def test_only_the_vpc_link_reaches_the_endpoint_on_the_listener_port(
 
 def test_alarms_watch_the_http_apis_own_metrics_and_no_nlb(run: Run) -> None:
     alarms = {
-        r.inputs["metricName"]: r for r in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        r.name.rsplit("-watch-", 1)[1]: r
+        for r in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
     }
-    api_id = run.one(HTTP_API).id
-    for metric in ("5xx", "4xx", "Latency"):
-        assert alarms[metric].inputs["namespace"] == "AWS/ApiGateway"
-        assert alarms[metric].inputs["dimensions"] == {"ApiId": api_id, "Stage": "v1"}
-    assert not {"5XXError", "4XXError", "HealthyHostCount"} & set(alarms)
+    api = {"ApiId": run.one(HTTP_API).id, "Stage": "v1"}
+    latency = alarms["api-latency-p99"].inputs
+    assert (latency["namespace"], latency["metricName"], latency["dimensions"]) == (
+        "AWS/ApiGateway",
+        "Latency",
+        api,
+    )
+    # An HTTP API's 5xx and 4xx are counts (AWS documents no rate for their Average): the
+    # alarm divides them by Count in metric math, 0 when there were no requests.
+    for key, metric in (("api-5xx-rate", "5xx"), ("api-4xx-rate", "4xx")):
+        alarm = alarms[key].inputs
+        assert "metricName" not in alarm and "namespace" not in alarm
+        errors, requests, rate = alarm["metricQueries"]
+        assert errors["metric"] == {
+            "namespace": "AWS/ApiGateway",
+            "metricName": metric,
+            "dimensions": api,
+            "period": 300,
+            "stat": "Sum",
+        }
+        assert requests["metric"]["metricName"] == "Count"
+        assert rate["expression"] == "IF(requests > 0, errors / requests, 0)"
+        assert [q["returnData"] for q in (errors, requests, rate)] == [False, False, True]
+    assert alarms["api-5xx-rate"].inputs["threshold"] == 0.05
+    assert not any(a.inputs.get("namespace") == "AWS/NetworkELB" for a in alarms.values())
     assert (
         "AWS/NetworkELB"
         not in run.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"]
