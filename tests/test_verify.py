@@ -515,6 +515,11 @@ def test_the_directory_must_list_exactly_the_endpoint_ips(aws: Endpointed, direc
     cloudmap = aws.client("servicediscovery")
     ok = verify.check_directory(cloudmap, directory, ["10.0.1.10", "10.0.0.10"])
     assert ok.ok and ok.detail == "2 instances: 10.0.0.10, 10.0.1.10"
+    on_port = verify.check_directory(cloudmap, directory, ["10.0.0.10", "10.0.1.10"], 443)
+    assert on_port.ok
+    moved = verify.check_directory(cloudmap, directory, ["10.0.0.10", "10.0.1.10"], 8443)
+    assert not moved.ok
+    assert moved.detail.startswith("instances on port 443, the provider listens on 8443")
     stale = verify.check_directory(cloudmap, directory, ["10.0.0.10", "10.0.2.10"])
     assert not stale.ok
     assert stale.detail == "lists 10.0.0.10, 10.0.1.10, the endpoint has 10.0.0.10, 10.0.2.10"

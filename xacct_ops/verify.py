@@ -118,13 +118,24 @@ def check_targets(elbv2: Any, nlb_arn: str, label: str) -> Hop:
     )
 
 
-def check_directory(cloudmap: Any, service_arn: str, endpoint_ips: list[str]) -> Hop:
-    """The HTTP front's Cloud Map service lists exactly the endpoint's IPs (what the API
-    discovers and sends to)."""
+def check_directory(
+    cloudmap: Any, service_arn: str, endpoint_ips: list[str], port: int | None = None
+) -> Hop:
+    """The HTTP front's Cloud Map service lists exactly the endpoint's IPs, on the provider's
+    listener port (what the API discovers and sends to)."""
     name = "Cloud Map lists the endpoint IPs (A)"
     service_id = service_arn.rsplit("/", 1)[-1]
     instances = cloudmap.list_instances(ServiceId=service_id)["Instances"]
-    listed = sorted(i.get("Attributes", {}).get("AWS_INSTANCE_IPV4", "?") for i in instances)
+    attributes = [i.get("Attributes", {}) for i in instances]
+    listed = sorted(a.get("AWS_INSTANCE_IPV4", "?") for a in attributes)
+    ports = sorted({a.get("AWS_INSTANCE_PORT", "?") for a in attributes})
+    if port is not None and listed and ports != [str(port)]:
+        return Hop(
+            name,
+            False,
+            f"instances on port {', '.join(ports)}, the provider listens on {port}: "
+            "run `pulumi up` on this consumer",
+        )
     if listed == sorted(endpoint_ips):
         return Hop(name, True, f"{len(listed)} instances: {', '.join(listed)}")
     return Hop(
@@ -146,6 +157,11 @@ def private_api_hop(consumer_outputs: Mapping[str, Any]) -> Hop:
         "inside one of those VPCs (with SigV4 for execute-api when apiAuthorization is iam)",
         skipped=True,
     )
+
+
+def _port(value: Any) -> int | None:
+    """A stack output's port (outputs travel as JSON numbers), or None when absent."""
+    return int(value) if isinstance(value, (int, float)) else None
 
 
 Opener = Callable[..., Any]
@@ -447,6 +463,7 @@ def verify_consumer(
                     accounts.consumer.client("servicediscovery"),
                     consumer_outputs[keys.CLOUD_MAP_SERVICE_ARN],
                     list(consumer_outputs[keys.ENDPOINT_IPS]),
+                    _port(provider_outputs.get(keys.LISTENER_PORT)),
                 ),
             )
             if http
