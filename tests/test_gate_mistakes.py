@@ -81,8 +81,6 @@ INTEGRATION = "aws:apigateway/integration:Integration"
 # S4  EKS public endpoint open to a public /8 (publicAccessCidrs=['3.0.0.0/8'])
 # S7  Egress -1 to 10.0.0.0/8 from the consumer's VPC-link SG
 # L5  Endpoint service connection accepted for an arbitrary endpoint (hard-coded vpce id)
-# A5  Trail bucket versioning suspended
-# A9  Trail bucket KMS default encryption removed (falls back to SSE-S3)
 # G10 Method authenticated only by an API key (authorization NONE, apiKeyRequired)
 # S9  World ingress through a managed prefix list (0.0.0.0/1 + 128.0.0.0/1)
 # X1  Rule lowered in the PR's own policy/config.provider.json (enforcementLevel disabled)
@@ -849,6 +847,28 @@ def trail_drops_management_events(regs: Registrations) -> Registrations:
     """CloudTrail drops management events and reads."""
     selector = {"readWriteType": "WriteOnly", "includeManagementEvents": False}
     return set_props(regs, TRAIL, "trail", eventSelectors=[selector])
+
+
+@mistake("A5", refused_by={"s3-versioning"}, variant="cloudtrail")
+def trail_bucket_versioning_suspended(regs: Registrations) -> Registrations:
+    """Trail bucket versioning suspended."""
+    return set_props(
+        regs,
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "trail",
+        versioningConfiguration={"status": "Suspended"},
+    )
+
+
+@mistake("A9", refused_by={"s3-trail-bucket-kms"}, variant="cloudtrail")
+def trail_bucket_sse_s3(regs: Registrations) -> Registrations:
+    """Trail bucket KMS default encryption removed (falls back to SSE-S3)."""
+    return set_props(
+        regs,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "trail",
+        rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
+    )
 
 
 @mistake("A6", refused_by={"resource-policy-principals"}, variant="cloudtrail")

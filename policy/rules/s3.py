@@ -1,5 +1,5 @@
-"""S3 buckets (stack rules): every bucket has a TLS-only bucket policy and a complete public
-access block."""
+"""S3 buckets (stack rules): every bucket has a TLS-only bucket policy, a complete public
+access block and versioning; a bucket a CloudTrail trail writes to is encrypted with KMS."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from pulumi_policy import (
 )
 
 from .core import (
+    BUCKET_ENCRYPTION,
     BUCKET_POLICY,
+    BUCKET_VERSIONING,
     BUCKETS,
     PUBLIC_ACCESS_BLOCK,
+    TRAIL,
     Config,
     M,
     _deps,
@@ -93,5 +96,66 @@ def _s3_public_access(
                 (
                     f"{bucket.resource_type} '{bucket.name}': no public access block with "
                     f"{', '.join(PUBLIC_ACCESS_FLAGS)} all true; add one"
+                ),
+            )
+
+
+@stack_rule(
+    "s3-versioning",
+    M,
+    [*BUCKETS, *BUCKET_VERSIONING],
+    "S3.14, CKV_AWS_21",
+    "Every bucket keeps versions (a versioning configuration with status Enabled): an "
+    "overwritten or deleted object can be recovered.",
+)
+def _s3_versioning(
+    resources: list[PolicyResource], _: Config
+) -> Iterator[tuple[PolicyResource, str]]:
+    for bucket in _of(resources, *BUCKETS):
+        configs = [v for v in _of(resources, *BUCKET_VERSIONING) if bucket in _deps(v, "bucket")]
+        enabled = any(
+            (v.props.get("versioningConfiguration") or {}).get("status") == "Enabled"
+            for v in configs
+        )
+        if not enabled:
+            yield (
+                bucket,
+                (
+                    f"{bucket.resource_type} '{bucket.name}': versioning is not Enabled; add "
+                    "an aws.s3.BucketVersioning with status Enabled"
+                ),
+            )
+
+
+def _kms_default(encryption: PolicyResource) -> bool:
+    for rule in _list(encryption.props.get("rules")):
+        default = (rule or {}).get("applyServerSideEncryptionByDefault") or {}
+        if str(default.get("sseAlgorithm", "")).startswith("aws:kms"):
+            return True
+    return False
+
+
+@stack_rule(
+    "s3-trail-bucket-kms",
+    M,
+    [*BUCKETS, *BUCKET_ENCRYPTION, TRAIL],
+    "CloudTrail.2, CKV_AWS_145",
+    "A bucket a CloudTrail trail delivers to is encrypted by default with a KMS key (SSE-S3 "
+    "would leave the audit log readable to anyone who can read the bucket).",
+)
+def _s3_trail_bucket_kms(
+    resources: list[PolicyResource], _: Config
+) -> Iterator[tuple[PolicyResource, str]]:
+    trail_buckets = {id(b) for t in _of(resources, TRAIL) for b in _deps(t, "s3BucketName")}
+    for bucket in _of(resources, *BUCKETS):
+        if id(bucket) not in trail_buckets:
+            continue
+        settings = [e for e in _of(resources, *BUCKET_ENCRYPTION) if bucket in _deps(e, "bucket")]
+        if not any(_kms_default(e) for e in settings):
+            yield (
+                bucket,
+                (
+                    f"{bucket.resource_type} '{bucket.name}': CloudTrail delivers here, but "
+                    "its default encryption is not aws:kms; encrypt it with the stack's KMS key"
                 ),
             )

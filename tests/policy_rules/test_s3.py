@@ -75,3 +75,51 @@ def test_a_bucket_without_a_complete_public_access_block_is_caught() -> None:
     partial = {**ALL_BLOCKED, "restrictPublicBuckets": False}
     assert validate_stack("s3-public-access-blocked", bucket_with(TLS_ONLY, partial)) == [message]
     assert validate_stack("s3-public-access-blocked", bucket_with(TLS_ONLY, None)) == [message]
+
+
+def test_a_bucket_without_versioning_enabled_is_caught() -> None:
+    bucket = resource(rules.BUCKETS[0], "b", {})
+
+    def versioning(status: str) -> PolicyResource:
+        return resource(
+            rules.BUCKET_VERSIONING[0],
+            "v",
+            {"versioningConfiguration": {"status": status}},
+            {"bucket": [bucket]},
+        )
+
+    message = (
+        "aws:s3/bucket:Bucket 'b': versioning is not Enabled; add an aws.s3.BucketVersioning "
+        "with status Enabled"
+    )
+    assert validate_stack("s3-versioning", [bucket, versioning("Enabled")]) == []
+    assert validate_stack("s3-versioning", [bucket, versioning("Suspended")]) == [message]
+    assert validate_stack("s3-versioning", [bucket]) == [message]
+
+
+def test_a_trail_bucket_without_kms_default_encryption_is_caught() -> None:
+    trail_bucket, other = (
+        resource(rules.BUCKETS[0], "trail", {}),
+        resource(rules.BUCKETS[0], "o", {}),
+    )
+    trail = resource(rules.TRAIL, "t", {}, {"s3BucketName": [trail_bucket]})
+
+    def encryption(bucket: PolicyResource, algorithm: str) -> PolicyResource:
+        rule = {"applyServerSideEncryptionByDefault": {"sseAlgorithm": algorithm}}
+        return resource(
+            rules.BUCKET_ENCRYPTION[0], f"e-{bucket.name}", {"rules": [rule]}, {"bucket": [bucket]}
+        )
+
+    kms = [
+        trail_bucket,
+        other,
+        trail,
+        encryption(trail_bucket, "aws:kms"),
+        encryption(other, "AES256"),
+    ]
+    assert validate_stack("s3-trail-bucket-kms", kms) == []
+    sse_s3 = [trail_bucket, other, trail, encryption(trail_bucket, "AES256")]
+    assert validate_stack("s3-trail-bucket-kms", sse_s3) == [
+        "aws:s3/bucket:Bucket 'trail': CloudTrail delivers here, but its default encryption is "
+        "not aws:kms; encrypt it with the stack's KMS key"
+    ]
