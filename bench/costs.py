@@ -16,7 +16,7 @@ HOURS = 730
 MONTHLY: dict[str, float] = {
     "aws:lb/loadBalancer:LoadBalancer": 0.0225 * HOURS,  # NLB hour, before NLCUs
     "aws:kms/key:Key": 1.00,
-    "aws:cloudwatch/metricAlarm:MetricAlarm": 0.10,  # standard-resolution alarm
+    "aws:cloudwatch/metricAlarm:MetricAlarm": 0.10,  # per alarm metric (standard resolution)
     "aws:cloudwatch/dashboard:Dashboard": 3.00,
     "aws:servicediscovery/instance:Instance": 0.10,  # Cloud Map registered resource
 }
@@ -33,6 +33,13 @@ PROVIDER_HOPS = ("PrivateLink", "provider NLB", "node (node port)", "kube-proxy 
 """After the endpoint, the same for every consumer (instance targets)."""
 
 
+def _billed_units(r: Registration) -> int:
+    """CloudWatch bills an alarm per metric it evaluates: a metric-math alarm on two metrics
+    counts twice (CloudWatch pricing, "alarm metric"; not re-read for this bench)."""
+    queries = r.inputs.get("metricQueries") or []
+    return max(1, sum(1 for q in queries if q.get("metric")))
+
+
 @dataclass(frozen=True)
 class FrontCost:
     monthly: float
@@ -43,7 +50,7 @@ def price(registrations: Iterable[Registration]) -> FrontCost:
     monthly = 0.0
     hops: list[str] = []
     for r in registrations:
-        monthly += MONTHLY.get(r.type, 0.0)
+        monthly += MONTHLY.get(r.type, 0.0) * _billed_units(r)
         if r.type == "aws:ec2/vpcEndpoint:VpcEndpoint":
             monthly += ENDPOINT_AZ_HOUR * HOURS * len(r.inputs.get("subnetIds") or [])
         if r.type in HOP_TYPES and HOP_TYPES[r.type] not in hops:

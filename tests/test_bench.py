@@ -30,9 +30,9 @@ def test_the_http_front_saves_the_consumer_nlb_and_its_hop() -> None:
 
     rest = price(consumer_variant("default").registrations)
     http = price(consumer_variant("http-front").registrations)
-    # Priced from what each plan registers. The NLB's hours are the difference: the HTTP front
-    # also drops the NLB's two alarms ($0.20) and adds one Cloud Map instance per endpoint IP
-    # (two, $0.20), which cancel out.
-    assert round(rest.monthly - http.monthly, 2) == round(0.0225 * HOURS, 2)
+    # Priced from what each plan registers. The NLB's hours are the difference, less what the
+    # HTTP front adds: one Cloud Map instance per endpoint IP (two, $0.20). Its alarms cost the
+    # same: two fewer (the NLB's), but its two error-rate alarms evaluate two metrics each.
+    assert round(rest.monthly - http.monthly, 2) == round(0.0225 * HOURS - 2 * 0.10, 2)
     assert [h for h in rest.hops if h not in http.hops] == ["consumer NLB"]
     assert rest.hops[0] == http.hops[0] == "VPC link ENI"
