@@ -211,8 +211,8 @@ class ProviderSide(pulumi.ComponentResource):
                 nlb_arn=nlb.arn,
                 allowed_principals=s.allowed_principals,
                 protect=s.protect_endpoint_service,
-                supported_regions=(facts.region, *s.supported_regions),
-                private_dns_name=s.listener.server_name if s.publish_private_dns_name else None,
+                supported_regions=s.offered_regions(facts.region),
+                private_dns_name=s.private_dns_name,
                 verification_zone_id=s.listener.route53_zone_id,
                 tags=tags,
             ),
@@ -372,10 +372,8 @@ async def build(settings: ProviderSettings, facts: AccountFacts) -> dict[str, An
         keys.TLS_SERVER_NAME: settings.listener.server_name,
         keys.PROVIDER_ACCOUNT_ID: facts.account_id,
         keys.PROVIDER_REGION: facts.region,
-        keys.SUPPORTED_REGIONS: [facts.region, *settings.supported_regions],
-        keys.PRIVATE_DNS_NAME: (
-            settings.listener.server_name if settings.publish_private_dns_name else None
-        ),
+        keys.SUPPORTED_REGIONS: list(settings.offered_regions(facts.region)),
+        keys.PRIVATE_DNS_NAME: settings.private_dns_name,
         keys.PRIVATE_DNS_VERIFICATION: side.dns_verification,
         keys.ALLOWED_ACCOUNT_IDS: list(settings.allowed_account_ids),
         keys.ACCEPTED_ENDPOINT_IDS: side.accepted_endpoint_ids,

@@ -185,6 +185,15 @@ class ProviderSettings:
         return tuple(sorted({*roots, *self.consumer_role_arns}))
 
     @property
+    def private_dns_name(self) -> str | None:
+        """The endpoint service's private DNS name: the TLS server name, when published."""
+        return self.listener.server_name if self.publish_private_dns_name else None
+
+    def offered_regions(self, home: str) -> tuple[str, ...]:
+        """Every region whose consumers may connect: the service's own, then the others."""
+        return (home, *self.supported_regions)
+
+    @property
     def allowed_account_ids(self) -> tuple[str, ...]:
         from_roles = (ROLE_ARN.match(arn) for arn in self.consumer_role_arns)
         return tuple(sorted({*self.consumer_account_ids, *(m.group(2) for m in from_roles if m)}))
