@@ -46,6 +46,25 @@ ACCESS_LOG_FORMAT = json.dumps(
 AUTHORIZATION = {"iam": "AWS_IAM", "api-key": "NONE", "none": "NONE"}
 
 
+def access_log_group(
+    name: str,
+    retention_days: int,
+    kms_key_arn: pulumi.Input[str],
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.cloudwatch.LogGroup:
+    """An API stage's access-log group (either front): `/xacct/<name>/api-access`, with
+    retention and the stack's KMS key."""
+    return aws.cloudwatch.LogGroup(
+        f"{name}-access-logs",
+        name=f"/xacct/{name}/api-access",
+        retention_in_days=retention_days,
+        kms_key_id=kms_key_arn,
+        tags=tags,
+        opts=opts,
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class PrivateApiArgs:
     facts: AccountFacts
@@ -229,13 +248,8 @@ class PrivateApi(pulumi.ComponentResource):
             triggers={"routes": fingerprint},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*integrations, *policy]),
         )
-        access_logs = aws.cloudwatch.LogGroup(
-            f"{name}-access-logs",
-            name=f"/xacct/{name}/api-access",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.log_kms_key_arn,
-            tags=tags,
-            opts=child,
+        access_logs = access_log_group(
+            name, args.log_retention_days, args.log_kms_key_arn, tags, child
         )
         # Execution logs: API Gateway names the group itself. Created before the stage (which
         # starts logging), or API Gateway creates it first, without retention or key.

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.api import access_log_group
 from components.settings import ApiAuthorization
 
 ACCESS_LOG_FORMAT = json.dumps(
@@ -114,13 +115,8 @@ class HttpApi(pulumi.ComponentResource):
             authorization_type=AUTHORIZATION[args.authorization],
             opts=child,
         )
-        access_logs = aws.cloudwatch.LogGroup(
-            f"{name}-access-logs",
-            name=f"/xacct/{name}/api-access",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.log_kms_key_arn,
-            tags=tags,
-            opts=child,
+        access_logs = access_log_group(
+            name, args.log_retention_days, args.log_kms_key_arn, tags, child
         )
         stage = aws.apigatewayv2.Stage(
             f"{name}-stage",
