@@ -28,6 +28,58 @@ API_COMPONENT = "xacct:consumer:PrivateApi"
 
 
 @dataclass(frozen=True, kw_only=True)
+class LinkGroup:
+    """The link's security group and the one port it opens, as each link names them (the
+    REST link's names and descriptions are its deployed resources'; they must not change)."""
+
+    name: str
+    description: str
+    rule: str
+    egress_why: str
+    ingress_why: str
+    opts: pulumi.ResourceOptions
+
+
+def link_with_its_group(
+    group: LinkGroup,
+    *,
+    link_name: str,
+    vpc_id: pulumi.Input[str],
+    subnet_ids: list[pulumi.Output[str]],
+    target: pulumi.Input[str],
+    port: int,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.apigatewayv2.VpcLink:
+    """A VPC link v2 whose ENIs carry a security group of their own, which sends to `target`
+    on `port` only (and `target` admits it)."""
+    link_sg = aws.ec2.SecurityGroup(
+        group.name,
+        vpc_id=vpc_id,
+        description=group.description,
+        tags={**tags, "Name": group.name},
+        opts=group.opts,
+    )
+    allow_tcp(
+        group.rule,
+        source=link_sg.id,
+        target=target,
+        port=port,
+        egress_why=group.egress_why,
+        ingress_why=group.ingress_why,
+        opts=group.opts,
+    )
+    return aws.apigatewayv2.VpcLink(
+        link_name,
+        name=link_name,
+        subnet_ids=subnet_ids,
+        security_group_ids=[link_sg.id],
+        tags=tags,
+        opts=opts,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class FormerOwners:
     """The components that held the link's resources before: their names prefix the resources'
     names (which must not change), their URNs are the aliases' parents."""
@@ -72,27 +124,20 @@ class VpcLink(pulumi.ComponentResource):
         link_name = f"{args.former.api}-link"
         self.integration_target = None
         if args.version == "v2":
-            link_sg = aws.ec2.SecurityGroup(
-                f"{args.former.nlb}-vpc-link",
+            link_v2 = link_with_its_group(
+                LinkGroup(
+                    name=f"{args.former.nlb}-vpc-link",
+                    description="API Gateway VPC link ENIs: out to the consumer NLB only",
+                    rule=f"{args.former.nlb}-link-nlb",
+                    egress_why="VPC link to the consumer NLB listener",
+                    ingress_why="Consumer NLB admits the API Gateway VPC link on the listener port",
+                    opts=nlb_era,
+                ),
+                link_name=link_name,
                 vpc_id=args.vpc_id,
-                description="API Gateway VPC link ENIs: out to the consumer NLB only",
-                tags={**tags, "Name": f"{args.former.nlb}-vpc-link"},
-                opts=nlb_era,
-            )
-            allow_tcp(
-                f"{args.former.nlb}-link-nlb",
-                source=link_sg.id,
+                subnet_ids=args.subnet_ids,
                 target=args.nlb_security_group_id,
                 port=args.port,
-                egress_why="VPC link to the consumer NLB listener",
-                ingress_why="Consumer NLB admits the API Gateway VPC link on the listener port",
-                opts=nlb_era,
-            )
-            link_v2 = aws.apigatewayv2.VpcLink(
-                link_name,
-                name=link_name,
-                subnet_ids=args.subnet_ids,
-                security_group_ids=[link_sg.id],
                 tags=tags,
                 opts=pulumi.ResourceOptions.merge(
                     api_era, pulumi.ResourceOptions(depends_on=args.after)
@@ -135,27 +180,22 @@ class EndpointVpcLink(pulumi.ComponentResource):
         super().__init__("xacct:consumer:EndpointVpcLink", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.tags or {}
-        link_sg = aws.ec2.SecurityGroup(
-            f"{name}-sg",
+        link = link_with_its_group(
+            LinkGroup(
+                name=f"{name}-sg",
+                description="API Gateway VPC link ENIs: out to the interface endpoint only",
+                rule=f"{name}-endpoint",
+                egress_why="VPC link to the interface endpoint on the listener port",
+                ingress_why=(
+                    "Interface endpoint admits the API Gateway VPC link on the listener port"
+                ),
+                opts=child,
+            ),
+            link_name=name,
             vpc_id=args.vpc_id,
-            description="API Gateway VPC link ENIs: out to the interface endpoint only",
-            tags={**tags, "Name": f"{name}-sg"},
-            opts=child,
-        )
-        allow_tcp(
-            f"{name}-endpoint",
-            source=link_sg.id,
+            subnet_ids=args.subnet_ids,
             target=args.endpoint_security_group_id,
             port=args.port,
-            egress_why="VPC link to the interface endpoint on the listener port",
-            ingress_why="Interface endpoint admits the API Gateway VPC link on the listener port",
-            opts=child,
-        )
-        link = aws.apigatewayv2.VpcLink(
-            name,
-            name=name,
-            subnet_ids=args.subnet_ids,
-            security_group_ids=[link_sg.id],
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=args.after),
         )
